@@ -1,0 +1,149 @@
+// Command git-backup is the git extension `git backup`: safety snapshots of the
+// working tree, kept as git objects and driven through a lifecycle until they
+// are provably safe to archive or delete.
+//
+// This package is the command tree, flag parsing and output. The work happens
+// in packages gitstate, transitions, archive, monitor and hooks.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/git-backup/git-backup/gitstate"
+	"github.com/git-backup/git-backup/transitions"
+)
+
+// Exit codes, SPEC §5.
+const (
+	exitOK       = 0
+	exitFailed   = 1
+	exitUsage    = 2
+	exitRefused  = 3
+	exitConflict = 4
+)
+
+// cli is the command tree.
+type cli struct {
+	Globals
+
+	Create     createCmd     `cmd:"" help:"Take a backup of the working tree."`
+	List       listCmd       `cmd:"" aliases:"ls" help:"List backups, newest first."`
+	Show       showCmd       `cmd:"" help:"Show one backup: fields, events and confidence factors."`
+	// Status     statusCmd     `cmd:"" help:"Dashboard: backups per state, disk usage, thresholds."`
+	// Diff       diffCmd       `cmd:"" help:"Show a backup's changes against its base (or HEAD)."`
+	// Restore    restoreCmd    `cmd:"" help:"Write a backup's files back into the work tree or another directory."`
+	Confirm    confirmCmd    `cmd:"" help:"Mark a backup's covering commit as merged (PENDING → CONFIRMED)."`
+	Transition transitionCmd `cmd:"" help:"Move a backup to another state."`
+	Pin        pinCmd        `cmd:"" help:"Protect a backup from automatic cleanup."`
+	Unpin      unpinCmd      `cmd:"" help:"Allow automatic cleanup of a pinned backup again."`
+	// Log        logCmd        `cmd:"" help:"The transition log, newest first."`
+	// Config     configCmd     `cmd:"" help:"Read and change policies (git config section backup)."`
+	// Fsck       fsckCmd       `cmd:"" help:"Check snapshot refs, state notes and archives against each other."`
+	// Version    versionCmd    `cmd:"" help:"Print version and build information."`
+}
+
+// Globals are the flags every command takes.
+type Globals struct {
+	Dir     string `short:"C" name:"dir" placeholder:"PATH" help:"Run as if started in PATH (like git -C)."`
+	JSON    bool   `name:"json" help:"Print one JSON document instead of text."`
+	Quiet   bool   `short:"q" help:"Print only results; no progress or notes."`
+	Verbose int    `short:"v" type:"counter" help:"More diagnostics on stderr (-vv for debug)."`
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it parses args, runs the command and maps
+// its error to an exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var c cli
+	app := &App{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	exited := -1
+	parser, err := kong.New(&c,
+		kong.Name("git-backup"),
+		kong.Description("Safety snapshots of your working tree, kept in git until they are provably safe to delete."),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exited = code; panic(exitPanic{}) }),
+		kong.BindTo(ctx, (*context.Context)(nil)),
+		kong.Bind(app),
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "git-backup: %v\n", err)
+		return exitFailed
+	}
+	kctx, code, done := parseArgs(parser, args, &exited, stderr)
+	if done {
+		return code
+	}
+	app.Globals = c.Globals
+	app.init()
+	err = kctx.Run()
+	app.close()
+	return exitCode(err, stderr)
+}
+
+// exitPanic unwinds out of kong when it asks to exit (after --help).
+type exitPanic struct{}
+
+// parseArgs parses args; done is true when there is nothing to run (help was
+// printed, or the command line was wrong) and code is then the exit code.
+func parseArgs(p *kong.Kong, args []string, exited *int, stderr io.Writer) (kctx *kong.Context, code int, done bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(exitPanic); !ok {
+				panic(r)
+			}
+			kctx, code, done = nil, *exited, true
+		}
+	}()
+	kctx, err := p.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "git-backup: %v\n", err)
+		return nil, exitUsage, true
+	}
+	return kctx, 0, false
+}
+
+// exitCode prints err and maps it to SPEC §5's exit codes. It is the only
+// place that knows them.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "git-backup: %v\n", err)
+	var ue usageError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, transitions.ErrRefused):
+		return exitRefused
+	case errors.Is(err, transitions.ErrGaveUp):
+		return exitConflict
+	case errors.Is(err, context.Canceled):
+		return exitFailed
+	case errors.Is(err, gitstate.ErrNotRepository), errors.Is(err, gitstate.ErrBare):
+		return exitFailed
+	}
+	return exitFailed
+}
+
+// usageError is a command line that parses but makes no sense.
+type usageError struct{ error }
+
+func (u usageError) Unwrap() error { return u.error }
+
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }

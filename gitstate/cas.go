@@ -1,0 +1,80 @@
+package gitstate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// ErrConflict means a ref was not at the value a transaction expected: someone
+// else moved it first. Re-read, re-decide and try again.
+var ErrConflict = errors.New("ref changed concurrently")
+
+// RefUpdate is one ref change in a transaction. Old "" means the ref must not
+// exist yet; New "" deletes the ref.
+type RefUpdate struct {
+	Name string
+	Old  string
+	New  string
+}
+
+// writers serialises writers inside one process, per common git dir, so
+// goroutines of one process do not burn compare-and-swap retries on each other.
+var writers sync.Map // common dir → *sync.Mutex
+
+// WriterLock is the in-process mutex for writers of this repository.
+func (r *Repo) WriterLock() *sync.Mutex {
+	m, _ := writers.LoadOrStore(r.CommonDir, &sync.Mutex{})
+	return m.(*sync.Mutex)
+}
+
+// UpdateRefs applies all updates atomically with git update-ref --stdin
+// (start/prepare/commit), each checked against its old value. It returns an
+// error wrapping ErrConflict when any ref was not at its expected value.
+func (r *Repo) UpdateRefs(ctx context.Context, msg string, ups []RefUpdate) error {
+	if len(ups) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("start\n")
+	for _, u := range ups {
+		old := u.Old
+		if old == "" {
+			old = ZeroID
+		}
+		switch {
+		case u.New == "":
+			fmt.Fprintf(&b, "delete %s %s\n", u.Name, old)
+		default:
+			fmt.Fprintf(&b, "update %s %s %s\n", u.Name, u.New, old)
+		}
+	}
+	b.WriteString("prepare\ncommit\n")
+	_, err := r.git(ctx, runOpts{stdin: strings.NewReader(b.String())}, "-c", "core.filesRefLockTimeout=100", "update-ref", "-m", msg, "--stdin")
+	if err == nil {
+		return nil
+	}
+	var ge *GitError
+	if errors.As(err, &ge) && isConflict(ge.Stderr) {
+		return fmt.Errorf("update refs: %w: %s", ErrConflict, strings.TrimSpace(ge.Stderr))
+	}
+	return fmt.Errorf("update refs: %w", err)
+}
+
+// isConflict recognises git's messages for a lost compare-and-swap or a ref
+// locked by another process at this moment.
+func isConflict(stderr string) bool {
+	for _, s := range []string{
+		"but expected",
+		"reference already exists",
+		"unable to resolve reference",
+		"File exists",
+	} {
+		if strings.Contains(stderr, s) {
+			return true
+		}
+	}
+	return false
+}

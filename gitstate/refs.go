@@ -1,0 +1,111 @@
+package gitstate
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// Ref names of the backup store.
+const (
+	StateRef        = "refs/backups/state"
+	SnapshotsPrefix = "refs/backups/snapshots/"
+	RemotesPrefix   = "refs/backups/remotes/"
+)
+
+// SnapshotRef is the ref that keeps backup id's snapshot alive.
+func SnapshotRef(id string) string { return SnapshotsPrefix + id }
+
+// Head is where HEAD points.
+type Head struct {
+	Commit string // "" on an unborn branch
+	Branch string // short branch name; "" when detached
+}
+
+// Head reads HEAD of this worktree in-process.
+func (r *Repo) Head() (Head, error) {
+	b, err := os.ReadFile(filepath.Join(r.GitDir, "HEAD"))
+	if err != nil {
+		return Head{}, fmt.Errorf("read HEAD: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if target, ok := strings.CutPrefix(s, "ref: "); ok {
+		h := Head{Branch: strings.TrimPrefix(target, "refs/heads/")}
+		id, err := r.ReadRef(target)
+		if err != nil {
+			return Head{}, err
+		}
+		h.Commit = id
+		return h, nil
+	}
+	if !plumbing.IsHash(s) {
+		return Head{}, fmt.Errorf("read HEAD: unexpected content %q", s)
+	}
+	return Head{Commit: s}, nil
+}
+
+// ReadRef returns the object ID ref points to (following symbolic refs), or ""
+// when it does not exist.
+func (r *Repo) ReadRef(name string) (string, error) {
+	s, err := r.storage()
+	if err != nil {
+		return "", err
+	}
+	for range 5 {
+		ref, err := s.Reference(plumbing.ReferenceName(name))
+		if err != nil {
+			if errors.Is(err, plumbing.ErrReferenceNotFound) {
+				return "", nil
+			}
+			return "", fmt.Errorf("read ref %q: %w", name, err)
+		}
+		if ref.Type() == plumbing.SymbolicReference {
+			name = ref.Target().String()
+			continue
+		}
+		return ref.Hash().String(), nil
+	}
+	return "", fmt.Errorf("read ref %q: symbolic refs nested too deep", name)
+}
+
+// RefsWithPrefix returns every ref under prefix with the object it points to.
+func (r *Repo) RefsWithPrefix(prefix string) (map[string]string, error) {
+	s, err := r.storage()
+	if err != nil {
+		return nil, err
+	}
+	it, err := s.IterReferences()
+	if err != nil {
+		return nil, fmt.Errorf("list refs under %q: %w", prefix, err)
+	}
+	out := map[string]string{}
+	err = it.ForEach(func(ref *plumbing.Reference) error {
+		n := ref.Name().String()
+		if strings.HasPrefix(n, prefix) && ref.Type() == plumbing.HashReference {
+			out[n] = ref.Hash().String()
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, storer.ErrStop) {
+		return nil, fmt.Errorf("list refs under %q: %w", prefix, err)
+	}
+	return out, nil
+}
+
+// SnapshotRefs returns backup ID → snapshot commit for every snapshot ref.
+func (r *Repo) SnapshotRefs() (map[string]string, error) {
+	refs, err := r.RefsWithPrefix(SnapshotsPrefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(refs))
+	for n, id := range refs {
+		out[strings.TrimPrefix(n, SnapshotsPrefix)] = id
+	}
+	return out, nil
+}

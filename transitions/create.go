@@ -1,0 +1,130 @@
+package transitions
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	"github.com/git-backup/git-backup/gitstate"
+)
+
+// CreateOptions describes a backup to take.
+type CreateOptions struct {
+	Message        string
+	Trigger        string // what asked for it: user (default), autosave, restore, …
+	IncludeIgnored bool
+	Pathspec       []string
+	Dir            string // directory pathspecs are relative to
+	Author         gitstate.Author
+}
+
+// CreateResult is what create did.
+type CreateResult struct {
+	Backup  *Backup
+	Created bool   // false: an existing backup already holds this work, or nothing changed
+	Reason  string // why nothing was created
+}
+
+var triggerName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+
+// Create takes a backup of the working tree. It changes neither HEAD, the
+// index, the working tree nor the stash. When the work equals the newest live
+// backup of the branch, it returns that backup with Created false; when the
+// work equals HEAD, it returns no backup.
+func (s *Store) Create(ctx context.Context, o CreateOptions) (CreateResult, error) {
+	if o.Trigger == "" {
+		o.Trigger = string(TriggerUser)
+	}
+	if !triggerName.MatchString(o.Trigger) {
+		return CreateResult{}, fmt.Errorf("create: trigger %q: use lower-case letters, digits, - and _ (at most 32)", o.Trigger)
+	}
+	work, err := s.Repo.WriteWorkTree(ctx, gitstate.WorkOptions{IncludeIgnored: o.IncludeIgnored, Pathspec: o.Pathspec, Dir: o.Dir})
+	if err != nil {
+		return CreateResult{}, err
+	}
+	baseTree := ""
+	if work.Head.Commit != "" {
+		c, err := s.Repo.Commit(work.Head.Commit)
+		if err != nil {
+			return CreateResult{}, fmt.Errorf("create: read HEAD: %w", err)
+		}
+		baseTree = c.Tree
+	}
+	if work.Tree == baseTree || (baseTree == "" && work.Tree == gitstate.EmptyTreeID) {
+		return CreateResult{Reason: "nothing to back up: the work tree matches HEAD"}, nil
+	}
+	// Quick check before writing objects; decided again under compare-and-swap.
+	if v, err := s.Load(ctx); err != nil {
+		return CreateResult{}, err
+	} else if b := newestLive(v, work.Head.Branch); b != nil && b.Tree == work.Tree {
+		return CreateResult{Backup: b, Reason: "unchanged since backup " + b.ID}, nil
+	}
+	paths, err := s.Repo.ChangedPaths(ctx, baseTree, work.Tree)
+	if err != nil {
+		return CreateResult{}, err
+	}
+	var size int64
+	for _, p := range paths {
+		size += p.Size
+	}
+	now := s.now()
+	msg := o.Message
+	if msg == "" {
+		msg = "git-backup snapshot"
+		if work.Head.Branch != "" {
+			msg += " of " + work.Head.Branch
+		}
+	}
+	snap, err := s.Repo.WriteSnapshotCommit(work.Tree, work.Head.Commit, msg+"\n", o.Author, now)
+	if err != nil {
+		return CreateResult{}, err
+	}
+	var res CreateResult
+	_, _, err = s.Update(ctx, func(v *View) (*Batch, error) {
+		res = CreateResult{}
+		if b := newestLive(v, work.Head.Branch); b != nil && b.Tree == work.Tree {
+			res = CreateResult{Backup: b, Reason: "unchanged since backup " + b.ID}
+			return nil, nil
+		}
+		if b := v.BySnapshot(snap); b != nil { // the same commit: same second, same work
+			res = CreateResult{Backup: b, Reason: "unchanged since backup " + b.ID}
+			return nil, nil
+		}
+		id := gitstate.NewBackupID(now, snap, func(id string) bool { return v.ByID(id) != nil })
+		ev := gitstate.Event{
+			Kind: gitstate.KindCreate, Time: now, To: string(Created), Trigger: o.Trigger,
+			ID: id, Snapshot: snap, Tree: work.Tree, Base: work.Head.Commit, Branch: work.Head.Branch,
+			Message: o.Message, IncludeIgnored: o.IncludeIgnored, Files: len(paths), SizeBytes: size, Paths: paths,
+		}
+		b := Fold(snap, []gitstate.Event{ev}, nil)
+		res = CreateResult{Backup: b, Created: true}
+		return &Batch{
+			Trigger: o.Trigger,
+			Title:   "create " + id,
+			Changes: []Change{{
+				Snapshot: snap,
+				Events:   []gitstate.Event{ev},
+				Refs:     []gitstate.RefUpdate{{Name: gitstate.SnapshotRef(id), New: snap}},
+				Summary:  id + " -> CREATED",
+			}},
+		}, nil
+	})
+	if err != nil {
+		return CreateResult{}, fmt.Errorf("create: %w", err)
+	}
+	return res, nil
+}
+
+// newestLive is the newest backup of branch that still has its snapshot.
+func newestLive(v *View, branch string) *Backup {
+	for _, b := range v.Backups {
+		br := ""
+		if b.Branch != nil {
+			br = *b.Branch
+		}
+		if br == branch && b.Live() && len(b.Damaged) == 0 {
+			return b
+		}
+	}
+	return nil
+}

@@ -1,0 +1,279 @@
+package transitions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/git-backup/git-backup/gitstate"
+)
+
+// ErrGaveUp is returned when a batch lost the compare-and-swap race too many
+// times in a row. Nothing was written; the command may be run again.
+var ErrGaveUp = errors.New("gave up after repeated compare-and-swap conflicts on " + gitstate.StateRef)
+
+// ErrUnknownBackup and ErrAmbiguousBackup are returned by View.Resolve.
+var (
+	ErrUnknownBackup   = errors.New("no such backup")
+	ErrAmbiguousBackup = errors.New("ambiguous backup ID")
+)
+
+// Store applies decisions to a repository's backups. It is the coordinator:
+// read the state, let a pure function decide, commit the batch with
+// compare-and-swap, and on a lost race read again and decide again.
+type Store struct {
+	Repo    *gitstate.Repo
+	Policy  Policy
+	Clone   string           // this clone's ID, written into every event
+	Now     func() time.Time // the clock; time.Now when nil
+	Retries int              // compare-and-swap attempts per batch; 25 when 0
+	Log     *slog.Logger
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *Store) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// View is one consistent read of every backup.
+type View struct {
+	State   *gitstate.StateView
+	Backups []*Backup // newest first
+	byID    map[string]*Backup
+	bySnap  map[string]*Backup
+}
+
+// Load reads refs/backups/state and folds every note: one pass over the state
+// tree in-process, no git process per backup.
+func (s *Store) Load(ctx context.Context) (*View, error) {
+	st, err := s.Repo.ReadState("")
+	if err != nil {
+		return nil, err
+	}
+	if st.Layout != gitstate.LayoutVersion {
+		return nil, fmt.Errorf("%s has layout %q; this git-backup reads %q (upgrade git-backup)", gitstate.StateRef, st.Layout, gitstate.LayoutVersion)
+	}
+	v := &View{State: st, byID: map[string]*Backup{}, bySnap: map[string]*Backup{}}
+	for snap, blob := range st.Notes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		data, err := s.Repo.ReadBlob(blob)
+		var b *Backup
+		if err != nil {
+			b = &Backup{Snapshot: snap, RecordedCoverage: -1, Damaged: []string{"note unreadable: " + err.Error()}}
+		} else {
+			evs, bad := gitstate.ParseNote(data)
+			b = Fold(snap, evs, bad)
+		}
+		b.NoteBlob = blob
+		v.add(b)
+	}
+	sortBackups(v.Backups)
+	return v, nil
+}
+
+func (v *View) add(b *Backup) {
+	v.Backups = append(v.Backups, b)
+	v.bySnap[b.Snapshot] = b
+	if b.ID != "" {
+		v.byID[b.ID] = b
+	}
+}
+
+// sortBackups orders newest first; IDs break ties, so the order is total.
+func sortBackups(bs []*Backup) {
+	sort.SliceStable(bs, func(i, j int) bool {
+		if !bs[i].CreatedAt.Equal(bs[j].CreatedAt) {
+			return bs[i].CreatedAt.After(bs[j].CreatedAt)
+		}
+		return bs[i].ID > bs[j].ID
+	})
+}
+
+// BySnapshot returns the backup whose snapshot commit is snap.
+func (v *View) BySnapshot(snap string) *Backup { return v.bySnap[snap] }
+
+// ByID returns the backup with exactly this ID.
+func (v *View) ByID(id string) *Backup { return v.byID[id] }
+
+// Resolve finds a backup by full ID, unique prefix of an ID or of its snapshot
+// commit, or "latest" (the newest backup that is not DELETED).
+func (v *View) Resolve(ref string) (*Backup, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return nil, fmt.Errorf("%w: empty ID (see git backup list)", ErrUnknownBackup)
+	}
+	if strings.EqualFold(ref, "latest") {
+		for _, b := range v.Backups {
+			if b.State != Deleted && b.ID != "" {
+				return b, nil
+			}
+		}
+		return nil, fmt.Errorf("%w: no backups yet (take one with git backup create)", ErrUnknownBackup)
+	}
+	if b := v.byID[ref]; b != nil {
+		return b, nil
+	}
+	var hits []*Backup
+	for _, b := range v.Backups {
+		if b.ID != "" && strings.HasPrefix(b.ID, ref) || len(ref) >= 4 && strings.HasPrefix(b.Snapshot, strings.ToLower(ref)) {
+			hits = append(hits, b)
+		}
+	}
+	switch len(hits) {
+	case 0:
+		return nil, fmt.Errorf("%w: %q (see git backup list)", ErrUnknownBackup, ref)
+	case 1:
+		return hits[0], nil
+	}
+	var names []string
+	for i, b := range hits {
+		if i == 5 {
+			names = append(names, fmt.Sprintf("and %d more", len(hits)-5))
+			break
+		}
+		names = append(names, b.ID)
+	}
+	return nil, fmt.Errorf("%w: %q matches %s (give more characters)", ErrAmbiguousBackup, ref, strings.Join(names, ", "))
+}
+
+// Change is what a batch does to one backup: events appended to its log and
+// refs changed with it.
+type Change struct {
+	Backup   *Backup // the backup as read; nil for a new one
+	Snapshot string  // note path of a new backup
+	Events   []gitstate.Event
+	Refs     []gitstate.RefUpdate
+	Summary  string // one line for the audit log: "<id> CREATED -> PENDING"
+}
+
+// Batch is a set of changes committed together as one state commit.
+type Batch struct {
+	Trigger string
+	Title   string // first line of the audit-log message
+	Changes []Change
+}
+
+// Decider looks at a fresh view and returns the batch to commit (nil: nothing
+// to do). It is called again after every lost race, so it must decide from
+// the view alone.
+type Decider func(v *View) (*Batch, error)
+
+// Update runs decide and commits its batch with compare-and-swap, retrying
+// with backoff and a fresh view when another writer got there first. It
+// returns the view the batch was decided on and the batch as committed.
+func (s *Store) Update(ctx context.Context, decide Decider) (*View, *Batch, error) {
+	mu := s.Repo.WriterLock()
+	mu.Lock()
+	defer mu.Unlock()
+	retries := s.Retries
+	if retries <= 0 {
+		retries = 25
+	}
+	backoff := 5 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		v, err := s.Load(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		batch, err := decide(v)
+		if err != nil || batch == nil || len(batch.Changes) == 0 {
+			return v, batch, err
+		}
+		err = s.commit(ctx, v, batch)
+		if err == nil {
+			return v, batch, nil
+		}
+		if !errors.Is(err, gitstate.ErrConflict) {
+			return v, nil, err
+		}
+		if attempt >= retries {
+			return v, nil, fmt.Errorf("%w (%d attempts; last: %v)", ErrGaveUp, attempt, err)
+		}
+		s.log().Debug("compare-and-swap conflict, retrying", "attempt", attempt, "err", err)
+		d := backoff/2 + rand.N(backoff)
+		select {
+		case <-ctx.Done():
+			return v, nil, ctx.Err()
+		case <-time.After(d):
+		}
+		backoff = min(2*backoff, 250*time.Millisecond)
+	}
+}
+
+// commit writes one batch: new notes, one state commit, and the refs, in one
+// transaction.
+func (s *Store) commit(ctx context.Context, v *View, b *Batch) error {
+	now := s.now()
+	notes := map[string][]byte{}
+	var refs []gitstate.RefUpdate
+	var lines []string
+	for i := range b.Changes {
+		c := &b.Changes[i]
+		snap := c.Snapshot
+		var old []byte
+		clock := uint64(1)
+		if c.Backup != nil {
+			snap = c.Backup.Snapshot
+			clock = c.Backup.NextClock()
+			if c.Backup.NoteBlob != "" {
+				data, err := s.Repo.ReadBlob(c.Backup.NoteBlob)
+				if err != nil {
+					return fmt.Errorf("read note of %s: %w", c.Backup.ID, err)
+				}
+				old = data
+			}
+		}
+		if prev, ok := notes[snap]; ok {
+			old = prev // two changes to one backup in a batch
+			clock += uint64(len(c.Events))
+		}
+		buf := slices.Clone(old)
+		if len(buf) > 0 && buf[len(buf)-1] != '\n' {
+			buf = append(buf, '\n')
+		}
+		for _, e := range c.Events {
+			if e.Time.IsZero() {
+				e.Time = now
+			}
+			e.Time = e.Time.UTC().Truncate(time.Millisecond)
+			e.Clock = clock
+			clock++
+			if e.Clone == "" {
+				e.Clone = s.Clone
+			}
+			buf = append(buf, e.Line()...)
+			buf = append(buf, '\n')
+		}
+		notes[snap] = buf
+		refs = append(refs, c.Refs...)
+		if c.Summary != "" {
+			lines = append(lines, c.Summary)
+		}
+	}
+	msg := b.Title
+	if b.Trigger != "" {
+		msg = b.Trigger + ": " + b.Title
+	}
+	if len(lines) > 0 {
+		msg += "\n\n" + strings.Join(lines, "\n") + "\n"
+	}
+	_, err := s.Repo.CommitState(ctx, gitstate.StateChange{Base: v.State, Notes: notes, Message: msg, Refs: refs, Time: now})
+	return err
+}
