@@ -87,7 +87,9 @@ type MoveError struct {
 	Why      string
 }
 
-func (e *MoveError) Error() string { return fmt.Sprintf("move %s → %s refused: %s", e.From, e.To, e.Why) }
+func (e *MoveError) Error() string {
+	return fmt.Sprintf("move %s → %s refused: %s", e.From, e.To, e.Why)
+}
 
 // CheckMove says whether a move may happen. Forced moves may do anything but
 // leave DELETED (its content is gone) or stay in place; automatic triggers may

@@ -34,9 +34,9 @@ const (
 type cli struct {
 	Globals
 
-	Create     createCmd     `cmd:"" help:"Take a backup of the working tree."`
-	List       listCmd       `cmd:"" aliases:"ls" help:"List backups, newest first."`
-	Show       showCmd       `cmd:"" help:"Show one backup: fields, events and confidence factors."`
+	Create createCmd `cmd:"" help:"Take a backup of the working tree."`
+	List   listCmd   `cmd:"" aliases:"ls" help:"List backups, newest first."`
+	Show   showCmd   `cmd:"" help:"Show one backup: fields, events and confidence factors."`
 	// Status     statusCmd     `cmd:"" help:"Dashboard: backups per state, disk usage, thresholds."`
 	// Diff       diffCmd       `cmd:"" help:"Show a backup's changes against its base (or HEAD)."`
 	// Restore    restoreCmd    `cmd:"" help:"Write a backup's files back into the work tree or another directory."`
