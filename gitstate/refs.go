@@ -1,6 +1,7 @@
 package gitstate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -108,4 +109,38 @@ func (r *Repo) SnapshotRefs() (map[string]string, error) {
 		out[strings.TrimPrefix(n, SnapshotsPrefix)] = id
 	}
 	return out, nil
+}
+
+// ResolveRevision turns a revision (HEAD, a branch, an abbreviated ID) into a
+// commit ID.
+func (r *Repo) ResolveRevision(ctx context.Context, rev string) (string, error) {
+	if strings.HasPrefix(rev, "-") {
+		return "", fmt.Errorf("resolve %q: not a revision", rev)
+	}
+	out, err := r.git(ctx, runOpts{readOnly: true}, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
+	if err != nil {
+		return "", fmt.Errorf("resolve %q: no such commit", rev)
+	}
+	return trimNL(out), nil
+}
+
+// Prefix is the path of dir relative to the top of the work tree ("" at the
+// top), with a trailing slash, as git's --show-prefix prints it.
+func (r *Repo) Prefix(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = real
+	}
+	top := r.WorkTree
+	if real, err := filepath.EvalSymlinks(top); err == nil {
+		top = real
+	}
+	rel, err := filepath.Rel(top, abs)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return "", nil
+	}
+	return filepath.ToSlash(rel) + "/", nil
 }

@@ -71,9 +71,10 @@ func (r *Repo) WriteWorkTree(ctx context.Context, o WorkOptions) (Work, error) {
 // privateIndex copies the real index (keeping its mtime, which git's racy-clean
 // check depends on) to a new file in the git dir and returns its path.
 func (r *Repo) privateIndex() (string, error) {
-	var rnd [6]byte
-	_, _ = rand.Read(rnd[:])
-	tmp := filepath.Join(r.GitDir, fmt.Sprintf("git-backup-index.%d.%s", os.Getpid(), hex.EncodeToString(rnd[:])))
+	tmp, err := r.privateIndexPath()
+	if err != nil {
+		return "", err
+	}
 	src := os.Getenv("GIT_INDEX_FILE")
 	if src == "" {
 		src = filepath.Join(r.GitDir, "index")
@@ -111,6 +112,19 @@ func (r *Repo) privateIndex() (string, error) {
 	}
 	return tmp, nil
 }
+
+// privateIndexPath names a new private index file in the git dir. A killed
+// process can leave one behind; fsck removes old ones.
+func (r *Repo) privateIndexPath() (string, error) {
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", fmt.Errorf("name private index: %w", err)
+	}
+	return filepath.Join(r.GitDir, fmt.Sprintf("%s%d.%s", PrivateIndexPrefix, os.Getpid(), hex.EncodeToString(rnd[:]))), nil
+}
+
+// PrivateIndexPrefix starts the name of every private index file in the git dir.
+const PrivateIndexPrefix = "git-backup-index."
 
 // Author is who a snapshot commit is attributed to.
 type Author struct{ Name, Email string }

@@ -37,17 +37,17 @@ type cli struct {
 	Create createCmd `cmd:"" help:"Take a backup of the working tree."`
 	List   listCmd   `cmd:"" aliases:"ls" help:"List backups, newest first."`
 	Show   showCmd   `cmd:"" help:"Show one backup: fields, events and confidence factors."`
-	// Status     statusCmd     `cmd:"" help:"Dashboard: backups per state, disk usage, thresholds."`
-	// Diff       diffCmd       `cmd:"" help:"Show a backup's changes against its base (or HEAD)."`
-	// Restore    restoreCmd    `cmd:"" help:"Write a backup's files back into the work tree or another directory."`
+	Status     statusCmd     `cmd:"" help:"Dashboard: backups per state, disk usage, thresholds."`
+	Diff       diffCmd       `cmd:"" help:"Show a backup's changes against its base (or HEAD)."`
+	Restore    restoreCmd    `cmd:"" help:"Write a backup's files back into the work tree or another directory."`
 	Confirm    confirmCmd    `cmd:"" help:"Mark a backup's covering commit as merged (PENDING → CONFIRMED)."`
 	Transition transitionCmd `cmd:"" help:"Move a backup to another state."`
 	Pin        pinCmd        `cmd:"" help:"Protect a backup from automatic cleanup."`
 	Unpin      unpinCmd      `cmd:"" help:"Allow automatic cleanup of a pinned backup again."`
-	// Log        logCmd        `cmd:"" help:"The transition log, newest first."`
+	Log        logCmd        `cmd:"" help:"The transition log, newest first."`
 	// Config     configCmd     `cmd:"" help:"Read and change policies (git config section backup)."`
 	// Fsck       fsckCmd       `cmd:"" help:"Check snapshot refs, state notes and archives against each other."`
-	// Version    versionCmd    `cmd:"" help:"Print version and build information."`
+	Version    versionCmd    `cmd:"" help:"Print version and build information."`
 }
 
 // Globals are the flags every command takes.

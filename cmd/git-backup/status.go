@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/git-backup/git-backup/gitstate"
+	"github.com/git-backup/git-backup/transitions"
+)
+
+type statusCmd struct{}
+
+// statusJSON is the dashboard as data.
+type statusJSON struct {
+	Repository string              `json:"repository"`
+	Summary    transitions.Summary `json:"backups"`
+	Disk       diskJSON            `json:"disk"`
+}
+
+type diskJSON struct {
+	gitstate.DiskUsage
+	Level      string             `json:"level"`
+	Thresholds map[string]float64 `json:"thresholds"`
+}
+
+func (c *statusCmd) Run(ctx context.Context, a *App) error {
+	s, err := a.Store(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := s.Load(ctx)
+	if err != nil {
+		return err
+	}
+	sum := transitions.Summarize(v)
+	du, err := gitstate.Usage(s.Repo.CommonDir)
+	if err != nil {
+		return err
+	}
+	p := s.Policy
+	disk := diskJSON{DiskUsage: du, Level: transitions.DiskLevel(du.UsedPercent, p), Thresholds: map[string]float64{
+		"warning": p.DiskWarningThreshold, "critical": p.DiskCriticalThreshold, "emergency": p.DiskEmergencyThreshold,
+	}}
+	if a.JSON {
+		return a.printJSON(statusJSON{Repository: s.Repo.WorkTree, Summary: sum, Disk: disk})
+	}
+	w := a.Stdout
+	fmt.Fprintf(w, "repository  %s\n\n", s.Repo.WorkTree)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "state\tbackups\tchanged bytes\t")
+	for _, st := range transitions.States {
+		c := sum.States[st]
+		fmt.Fprintf(tw, "%s\t%d\t%s\t\n", st, c.Count, transitions.HumanBytes(c.Bytes))
+	}
+	fmt.Fprintf(tw, "total\t%d\t\t\n", sum.Total)
+	tw.Flush()
+	if sum.Pinned > 0 {
+		fmt.Fprintf(w, "pinned      %d\n", sum.Pinned)
+	}
+	if sum.Damaged > 0 {
+		fmt.Fprintf(w, "damaged     %d (run git backup fsck)\n", sum.Damaged)
+	}
+	fmt.Fprintf(w, "\ndisk        %.1f%% used, %s free on the file system of %s\n", du.UsedPercent, transitions.HumanBytes(int64(du.FreeBytes)), du.Path)
+	fmt.Fprintf(w, "level       %s (warning %.0f%%, critical %.0f%%, emergency %.0f%%)\n", disk.Level, p.DiskWarningThreshold, p.DiskCriticalThreshold, p.DiskEmergencyThreshold)
+	last := "never"
+	if sum.LastCleanup != nil {
+		last = fmt.Sprintf("%s (%s ago)", sum.LastCleanup.Format(time.RFC3339), age(time.Now(), *sum.LastCleanup))
+	}
+	fmt.Fprintf(w, "cleanup     last %s\n", last)
+	if len(sum.Transitions) > 0 {
+		fmt.Fprintf(w, "moves      ")
+		for _, from := range transitions.States {
+			for _, to := range transitions.States {
+				if n := sum.Transitions[string(from)+"->"+string(to)]; n > 0 {
+					fmt.Fprintf(w, " %s→%s %d", from, to, n)
+				}
+			}
+		}
+		if sum.Forced > 0 {
+			fmt.Fprintf(w, " (%d forced)", sum.Forced)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package transitions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/git-backup/git-backup/gitstate"
+)
+
+// RestoreOptions says what to restore and where.
+type RestoreOptions struct {
+	ID    string   // exact backup ID
+	To    string   // write into this new or empty directory instead of the work tree
+	Paths []string // limit to these paths, relative to the top of the work tree
+	Force bool     // overwrite uncommitted changes (they are backed up first)
+}
+
+// RestoreResult says what a restore did.
+type RestoreResult struct {
+	Backup  *Backup
+	SavedAs *Backup  // the backup of the work taken before writing, if any
+	Written []string // paths written
+	Removed []string // paths removed (deleted in the backup)
+	To      string   // directory written into, "" for the work tree
+}
+
+// ErrWouldOverwrite is returned when a restore would overwrite uncommitted
+// changes and Force is not set.
+var ErrWouldOverwrite = fmt.Errorf("%w: restore would overwrite uncommitted changes", ErrRefused)
+
+// ErrNotLive is returned when a backup has no snapshot to read from.
+var ErrNotLive = errors.New("backup has no live snapshot")
+
+// Restore writes a backup's files back. In the work tree it first takes a
+// backup of the current work (so the restore can be undone) and refuses to
+// overwrite uncommitted changes unless forced; with To it writes the whole
+// snapshot into a new or empty directory and touches nothing else.
+func (s *Store) Restore(ctx context.Context, b *Backup, o RestoreOptions) (RestoreResult, error) {
+	res := RestoreResult{Backup: b, To: o.To}
+	if !b.Live() {
+		if b.State == Archived {
+			return res, fmt.Errorf("restore %s: %w: it is ARCHIVED at %s; restoring from archives needs git backup unarchive %s", b.ID, ErrNotLive, deref(b.Archive), b.ID)
+		}
+		return res, fmt.Errorf("restore %s: %w: it is %s and its content is gone", b.ID, ErrNotLive, b.State)
+	}
+	if b.Tree == "" {
+		return res, fmt.Errorf("restore %s: its note has no tree (run git backup fsck)", b.ID)
+	}
+	if !s.Repo.HasObject(b.Snapshot) {
+		return res, fmt.Errorf("restore %s: snapshot commit %s is missing (run git backup fsck)", b.ID, b.Snapshot)
+	}
+	if o.To != "" {
+		return s.restoreTo(ctx, b, o, res)
+	}
+	work, err := s.Repo.WriteWorkTree(ctx, gitstate.WorkOptions{IncludeIgnored: b.IncludeIgnored})
+	if err != nil {
+		return res, fmt.Errorf("restore %s: %w", b.ID, err)
+	}
+	changes, err := s.Repo.ChangedPaths(ctx, work.Tree, b.Tree, o.Paths...)
+	if err != nil {
+		return res, fmt.Errorf("restore %s: %w", b.ID, err)
+	}
+	deletedInBackup := map[string]bool{}
+	for _, p := range b.Paths {
+		if p.Blob == "" {
+			deletedInBackup[p.Path] = true
+		}
+	}
+	var write, remove []string
+	for _, c := range changes {
+		switch {
+		case c.Blob != "":
+			write = append(write, c.Path)
+		case deletedInBackup[c.Path]:
+			remove = append(remove, c.Path)
+		}
+	}
+	if len(write)+len(remove) == 0 {
+		return res, nil
+	}
+	headTree := gitstate.EmptyTreeID
+	if work.Head.Commit != "" {
+		c, err := s.Repo.Commit(work.Head.Commit)
+		if err != nil {
+			return res, fmt.Errorf("restore %s: read HEAD: %w", b.ID, err)
+		}
+		headTree = c.Tree
+	}
+	if work.Tree != headTree {
+		touched := append(append([]string{}, write...), remove...)
+		dirty, err := s.Repo.ChangedPaths(ctx, headTree, work.Tree, literal(touched)...)
+		if err != nil {
+			return res, fmt.Errorf("restore %s: %w", b.ID, err)
+		}
+		if len(dirty) > 0 && !o.Force {
+			var names []string
+			for i, d := range dirty {
+				if i == 5 {
+					names = append(names, fmt.Sprintf("and %d more", len(dirty)-5))
+					break
+				}
+				names = append(names, d.Path)
+			}
+			return res, fmt.Errorf("restore %s: %w in %s (commit or stash them, restore --to DIR elsewhere, or pass --force: they are backed up first)", b.ID, ErrWouldOverwrite, strings.Join(names, ", "))
+		}
+		saved, err := s.Create(ctx, CreateOptions{Trigger: "restore", Message: "work before restoring " + b.ID, IncludeIgnored: b.IncludeIgnored})
+		if err != nil {
+			return res, fmt.Errorf("restore %s: back up current work first: %w", b.ID, err)
+		}
+		res.SavedAs = saved.Backup
+	}
+	if len(write) > 0 {
+		if err := s.Repo.CheckoutTree(ctx, b.Tree, gitstate.CheckoutOptions{Paths: write}); err != nil {
+			return res, fmt.Errorf("restore %s: %w", b.ID, err)
+		}
+	}
+	for _, p := range remove {
+		if err := s.Repo.RemoveWorkFile(p); err != nil {
+			return res, fmt.Errorf("restore %s: %w", b.ID, err)
+		}
+	}
+	res.Written, res.Removed = write, remove
+	s.Repo.TouchAccess(b.ID, s.now())
+	return res, nil
+}
+
+// restoreTo writes the snapshot into a new or empty directory.
+func (s *Store) restoreTo(ctx context.Context, b *Backup, o RestoreOptions, res RestoreResult) (RestoreResult, error) {
+	dir, err := filepath.Abs(o.To)
+	if err != nil {
+		return res, fmt.Errorf("restore %s: %w", b.ID, err)
+	}
+	ents, err := os.ReadDir(dir)
+	switch {
+	case os.IsNotExist(err):
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return res, fmt.Errorf("restore %s: %w", b.ID, err)
+		}
+	case err != nil:
+		return res, fmt.Errorf("restore %s: %w", b.ID, err)
+	case len(ents) > 0:
+		return res, fmt.Errorf("restore %s: %w: %q is not empty (choose a new or empty directory)", b.ID, ErrRefused, dir)
+	}
+	files, err := s.Repo.TreeFiles(ctx, b.Tree, o.Paths)
+	if err != nil {
+		return res, fmt.Errorf("restore %s: %w", b.ID, err)
+	}
+	if len(files) == 0 {
+		return res, nil
+	}
+	if err := s.Repo.CheckoutTree(ctx, b.Tree, gitstate.CheckoutOptions{Paths: files, Prefix: dir}); err != nil {
+		return res, fmt.Errorf("restore %s: %w", b.ID, err)
+	}
+	res.Written, res.To = files, dir
+	s.Repo.TouchAccess(b.ID, s.now())
+	return res, nil
+}
+
+// literal turns paths into pathspecs that match exactly those paths.
+func literal(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = ":(literal)" + p
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
