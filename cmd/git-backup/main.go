@@ -34,9 +34,9 @@ const (
 type cli struct {
 	Globals
 
-	Create createCmd `cmd:"" help:"Take a backup of the working tree."`
-	List   listCmd   `cmd:"" aliases:"ls" help:"List backups, newest first."`
-	Show   showCmd   `cmd:"" help:"Show one backup: fields, events and confidence factors."`
+	Create     createCmd     `cmd:"" help:"Take a backup of the working tree."`
+	List       listCmd       `cmd:"" aliases:"ls" help:"List backups, newest first."`
+	Show       showCmd       `cmd:"" help:"Show one backup: fields, events and confidence factors."`
 	Status     statusCmd     `cmd:"" help:"Dashboard: backups per state, disk usage, thresholds."`
 	Diff       diffCmd       `cmd:"" help:"Show a backup's changes against its base (or HEAD)."`
 	Restore    restoreCmd    `cmd:"" help:"Write a backup's files back into the work tree or another directory."`
@@ -47,7 +47,7 @@ type cli struct {
 	Log        logCmd        `cmd:"" help:"The transition log, newest first."`
 	// Config     configCmd     `cmd:"" help:"Read and change policies (git config section backup)."`
 	// Fsck       fsckCmd       `cmd:"" help:"Check snapshot refs, state notes and archives against each other."`
-	Version    versionCmd    `cmd:"" help:"Print version and build information."`
+	Version versionCmd `cmd:"" help:"Print version and build information."`
 }
 
 // Globals are the flags every command takes.
