@@ -12,7 +12,7 @@ import (
 
 type listCmd struct {
 	State []string `short:"s" placeholder:"STATE" help:"Only backups in this state (repeatable, any case)."`
-	Sort  string   `default:"age" enum:"age,size,confidence" help:"Order: age (newest first), size (largest first), confidence (highest first)."`
+	Sort  string   `default:"age" placeholder:"ORDER" enum:"age,size,confidence" help:"Order: age (newest first), size (largest first), confidence (highest first)."`
 	Limit int      `short:"n" help:"Print at most N backups (0: all)."`
 }
 

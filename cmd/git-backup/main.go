@@ -48,6 +48,7 @@ type cli struct {
 	// Config     configCmd     `cmd:"" help:"Read and change policies (git config section backup)."`
 	// Fsck       fsckCmd       `cmd:"" help:"Check snapshot refs, state notes and archives against each other."`
 	Version versionCmd `cmd:"" help:"Print version and build information."`
+	Man     manCmd     `cmd:"" help:"Print or install the man page (for git help backup)."`
 }
 
 // Globals are the flags every command takes.
