@@ -144,3 +144,16 @@ func (r *Repo) Prefix(dir string) (string, error) {
 	}
 	return filepath.ToSlash(rel) + "/", nil
 }
+
+// IsAncestorOfAny reports whether commit is reachable from any of tips.
+func (r *Repo) IsAncestorOfAny(ctx context.Context, commit string, tips []string) bool {
+	for _, t := range tips {
+		if t == commit {
+			return true
+		}
+		if _, err := r.git(ctx, runOpts{readOnly: true}, "merge-base", "--is-ancestor", commit, t); err == nil {
+			return true
+		}
+	}
+	return false
+}

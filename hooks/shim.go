@@ -1,0 +1,78 @@
+package hooks
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Names are the hooks git-backup installs.
+var Names = []string{"post-commit", "post-merge", "post-rewrite", "pre-push"}
+
+// Version of the shim this build writes. Raise it when the template changes:
+// install replaces our hooks of older versions.
+const Version = 1
+
+// Marker starts the line that identifies our hook files and their version.
+const Marker = "# git-backup-hook-version: "
+
+// ChainSuffix is appended to a foreign hook's name when ours takes its place.
+const ChainSuffix = ".pre-git-backup"
+
+// SkipEnv skips git-backup's part of every hook when set to any value.
+const SkipEnv = "GIT_BACKUP_SKIP_HOOKS"
+
+// takesStdin lists hooks git feeds on stdin.
+var takesStdin = map[string]bool{"pre-push": true, "post-rewrite": true}
+
+// Shim is the hook script for name.
+func Shim(name string) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `#!/bin/sh
+# git-backup %s hook: moves safety backups along when git commits, merges,
+# rewrites or pushes. Managed by git-backup: "git backup hooks uninstall"
+# removes it and puts back any hook it chains to (%s%s).
+# Set %s=1 to skip it. It never makes git fail.
+%s%d
+hook="$(dirname "$0")/%s%s"
+status=0
+`, name, name, ChainSuffix, SkipEnv, Marker, Version, name, ChainSuffix)
+	if takesStdin[name] {
+		b.WriteString(`input="$(mktemp "${TMPDIR:-/tmp}/git-backup-hook.XXXXXX")" || input=/dev/null
+[ "$input" = /dev/null ] || cat >"$input"
+if [ -x "$hook" ]; then "$hook" "$@" <"$input"; status=$?; fi
+`)
+	} else {
+		b.WriteString(`input=/dev/null
+if [ -x "$hook" ]; then "$hook" "$@"; status=$?; fi
+`)
+	}
+	fmt.Fprintf(&b, `if [ -z "$%s" ] && [ -z "$GIT_BACKUP_IN_HOOK" ]; then
+	if command -v git-backup >/dev/null 2>&1; then
+		git-backup hook %s "$@" <"$input" ||
+			echo "git-backup: the %s hook failed; git is not affected (git backup hooks status tells more)" >&2
+	else
+		echo "git-backup: not found on PATH, %s hook skipped (install it, or: git backup hooks uninstall)" >&2
+	fi
+fi
+[ "$input" = /dev/null ] || rm -f "$input"
+exit $status
+`, SkipEnv, name, name, name)
+	return b.Bytes()
+}
+
+// ShimVersion returns the version of our hook in content, or 0 when content
+// is not one of ours.
+func ShimVersion(content []byte) int {
+	sc := bufio.NewScanner(bytes.NewReader(content))
+	for n := 0; sc.Scan() && n < 20; n++ {
+		if v, ok := strings.CutPrefix(sc.Text(), Marker); ok {
+			if i, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && i > 0 {
+				return i
+			}
+		}
+	}
+	return 0
+}
