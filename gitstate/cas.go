@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -64,17 +65,20 @@ func (r *Repo) UpdateRefs(ctx context.Context, msg string, ups []RefUpdate) erro
 }
 
 // isConflict recognises git's messages for a lost compare-and-swap or a ref
-// locked by another process at this moment.
+// locked by another process at this moment. "unable to resolve reference 'X'"
+// is a conflict only as it stands (the ref went away); followed by a reason
+// (": Permission denied", ": reference broken") it is a failure no retry fixes.
 func isConflict(stderr string) bool {
 	for _, s := range []string{
 		"but expected",
 		"reference already exists",
-		"unable to resolve reference",
 		"File exists",
 	} {
 		if strings.Contains(stderr, s) {
 			return true
 		}
 	}
-	return false
+	return refGone.MatchString(stderr)
 }
+
+var refGone = regexp.MustCompile(`(?m)unable to resolve reference '[^']*'\s*$`)

@@ -135,6 +135,9 @@ func ParseEvent(line []byte) (Event, error) {
 	if ev.Time.IsZero() {
 		return Event{}, errors.New("event without a time")
 	}
+	if y := ev.Time.UTC().Year(); y < 0 || y > 9999 {
+		return Event{}, fmt.Errorf("event time %s outside years 0000–9999 in UTC", ev.Time.Format(time.RFC3339))
+	}
 	if ev.Coverage != nil && !(*ev.Coverage >= 0 && *ev.Coverage <= 1) {
 		return Event{}, fmt.Errorf("coverage %v outside [0,1]", *ev.Coverage)
 	}

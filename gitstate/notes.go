@@ -88,6 +88,10 @@ func (r *Repo) walkNotes(id plumbing.Hash, dir, hex string, v *StateView) error 
 	return nil
 }
 
+// NotePath is the path of snapshot's note in the state tree ("" when it has
+// none), e.g. for `git cat-file -p refs/backups/state:<path>`.
+func (v *StateView) NotePath(snapshot string) string { return v.paths[snapshot] }
+
 // notePath is where this build writes the note of snapshot: one level of fan-out.
 func notePath(snapshot string) string { return snapshot[:2] + "/" + snapshot[2:] }
 

@@ -160,13 +160,19 @@ func (r *Repo) Commit(id string) (CommitInfo, error) {
 	return ci, nil
 }
 
-// HasObject reports whether object id is in the store.
+// HasObject reports whether object id is in the store, alternates included.
 func (r *Repo) HasObject(id string) bool {
 	s, err := r.storage()
 	if err != nil {
 		return false
 	}
-	return s.HasEncodedObject(plumbing.NewHash(id)) == nil
+	h := plumbing.NewHash(id)
+	if s.HasEncodedObject(h) == nil {
+		return true
+	}
+	// HasEncodedObject does not look into alternates (clone --shared, --reference).
+	_, err = s.EncodedObject(plumbing.AnyObject, h)
+	return err == nil
 }
 
 // writeCommit stores a commit object.

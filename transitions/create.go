@@ -2,7 +2,9 @@ package transitions
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"regexp"
 
 	"github.com/git-backup/git-backup/gitstate"
@@ -39,6 +41,9 @@ func (s *Store) Create(ctx context.Context, o CreateOptions) (CreateResult, erro
 		return CreateResult{}, fmt.Errorf("create: trigger %q: use lower-case letters, digits, - and _ (at most 32)", o.Trigger)
 	}
 	work, err := s.Repo.WriteWorkTree(ctx, gitstate.WorkOptions{IncludeIgnored: o.IncludeIgnored, Pathspec: o.Pathspec, Dir: o.Dir})
+	if errors.Is(err, fs.ErrPermission) {
+		return CreateResult{}, fmt.Errorf("create: %w (backups are kept inside the repository: make %q writable)", err, s.Repo.CommonDir)
+	}
 	if err != nil {
 		return CreateResult{}, err
 	}

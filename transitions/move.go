@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/git-backup/git-backup/gitstate"
 )
@@ -40,7 +41,10 @@ func (s *Store) Move(ctx context.Context, req MoveRequest) (*Backup, error) {
 			return nil, fmt.Errorf("backup %s: %w", b.ID, err)
 		}
 		forced := req.Force && !IsLegal(b.State, req.To)
-		ev := gitstate.Event{Kind: gitstate.KindMove, From: string(b.State), To: string(req.To), Trigger: string(req.Trigger),
+		// Time, clock and clone as commit writes them, so the fold below
+		// orders the move after the backup's earlier events.
+		ev := gitstate.Event{Kind: gitstate.KindMove, Time: s.now().Truncate(time.Millisecond), Clock: b.NextClock(), Clone: s.Clone,
+			From: string(b.State), To: string(req.To), Trigger: string(req.Trigger),
 			Reason: req.Reason, Forced: forced, CoveredBy: req.CoveredBy, Coverage: req.Coverage}
 		ch := Change{Backup: b, Events: []gitstate.Event{ev}, Summary: fmt.Sprintf("%s %s -> %s", b.ID, b.State, req.To)}
 		if forced {

@@ -9,7 +9,7 @@ import (
 
 type createCmd struct {
 	Message        string   `short:"m" help:"Say what the backup holds."`
-	Trigger        string   `default:"user" help:"What asked for the backup (user, autosave, …)."`
+	Trigger        string   `default:"user" placeholder:"NAME" help:"What asked for the backup (user, autosave, …)."`
 	IncludeIgnored bool     `help:"Also back up ignored files."`
 	Pathspec       []string `arg:"" optional:"" name:"pathspec" help:"Limit the backup to these paths (after --)."`
 }
@@ -42,6 +42,9 @@ func (c *createCmd) Run(ctx context.Context, a *App) error {
 	if a.JSON {
 		out := map[string]any{"created": res.Created, "backup": nil, "reason": nilIfEmpty(res.Reason)}
 		if res.Backup != nil {
+			if _, err := s.Assess([]*transitions.Backup{res.Backup}); err != nil {
+				return err
+			}
 			out["backup"] = res.Backup
 		}
 		return a.printJSON(out)

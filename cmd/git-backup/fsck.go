@@ -1,0 +1,113 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/git-backup/git-backup/transitions"
+)
+
+type fsckCmd struct {
+	Repair bool `help:"Fix what can be fixed without losing information, in one state commit."`
+}
+
+func (c *fsckCmd) Help() string {
+	return `Checks snapshot refs (refs/backups/snapshots/<ID>), state notes
+(refs/backups/state) and the object store against each other, and looks for
+private index files left by an interrupted create.
+
+--repair adopts snapshot refs that have no note (as CREATED backups, trigger
+fsck), recreates a live backup's missing ref when its commit still exists and
+otherwise marks the backup DELETED, drops the refs of DELETED backups and
+removes stray index files. It never rewrites or removes a note: damaged notes
+are reported for you to mend.
+
+Exit status: 0 when everything is consistent (or was repaired), 1 when
+problems remain.`
+}
+
+// fsckFindingJSON is one finding in --json output.
+type fsckFindingJSON struct {
+	Kind     transitions.FsckKind `json:"kind"`
+	ID       *string              `json:"id"`
+	Ref      *string              `json:"ref"`
+	Path     string               `json:"path,omitempty"`
+	Message  string               `json:"message"`
+	Repair   string               `json:"repair"`
+	Repaired bool                 `json:"repaired"`
+}
+
+// errFsckProblems is returned when problems remain, for exit status 1.
+var errFsckProblems = errors.New("fsck")
+
+func (c *fsckCmd) Run(ctx context.Context, a *App) error {
+	s, err := a.Store(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := s.Fsck(ctx, transitions.FsckOptions{Repair: c.Repair})
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		out := struct {
+			OK       bool              `json:"ok"`
+			Findings []fsckFindingJSON `json:"findings"`
+		}{OK: res.OK(), Findings: []fsckFindingJSON{}}
+		for _, f := range res.Findings {
+			out.Findings = append(out.Findings, fsckFindingJSON{Kind: f.Kind, ID: fsckOptStr(f.ID), Ref: fsckOptStr(f.Ref),
+				Path: f.Path, Message: f.Message, Repair: f.Repair, Repaired: f.Repaired})
+		}
+		if err := a.printJSON(out); err != nil {
+			return err
+		}
+	} else {
+		a.printFsck(res)
+	}
+	if res.OK() {
+		return nil
+	}
+	next := "mend the rest by hand as each finding says"
+	if n := res.Repairable(); n > 0 && !res.Repair {
+		next = "run git backup fsck --repair"
+		if n < res.Remaining() {
+			next += ", then mend the rest by hand as each finding says"
+		}
+	}
+	return fmt.Errorf("%w: %d problem(s) remain: %s", errFsckProblems, res.Remaining(), next)
+}
+
+// printFsck prints one line per finding and a summary line.
+func (a *App) printFsck(res *transitions.FsckResult) {
+	for _, f := range res.Findings {
+		status := "repair"
+		switch {
+		case f.Repaired:
+			status = "repaired"
+		case !res.Repair && f.Action != transitions.RepairNone:
+			status = "--repair will"
+		}
+		a.out("%s %s: %s (%s: %s)", f.Kind, f.Name(), f.Message, status, f.Repair)
+	}
+	if len(res.Findings) == 0 {
+		if !a.Quiet {
+			a.out("fsck: no problems (%d backup(s), %d snapshot ref(s) checked)", res.Backups, res.Refs)
+		}
+		return
+	}
+	repaired := len(res.Findings) - res.Remaining()
+	switch {
+	case res.Repair:
+		a.out("fsck: %d problem(s) found, %d repaired, %d remain", len(res.Findings), repaired, res.Remaining())
+	default:
+		a.out("fsck: %d problem(s) found, %d repairable with --repair", len(res.Findings), res.Repairable())
+	}
+}
+
+func fsckOptStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+)
+
+// measurer runs pairs of commands alternately interleaved.
+type measurer struct {
+	runs, warmup int
+}
+
+// trial prepares one run outside the timed region, then runs and times it.
+// check looks at the output of the run.
+type trial struct {
+	prepare func() error
+	run     func() (time.Duration, []byte, error)
+	check   func(out []byte) error
+}
+
+// pair times a and b alternately (a b, b a, a b, …), warm-up runs first, and
+// returns the timed durations of each.
+func (m *measurer) pair(a, b trial) (da, db []time.Duration, err error) {
+	one := func(t trial) (time.Duration, error) {
+		if t.prepare != nil {
+			if err := t.prepare(); err != nil {
+				return 0, err
+			}
+		}
+		d, out, err := t.run()
+		if err != nil {
+			return 0, err
+		}
+		if t.check != nil {
+			if err := t.check(out); err != nil {
+				return 0, err
+			}
+		}
+		return d, nil
+	}
+	for i := 0; i < m.warmup+m.runs; i++ {
+		first, second := &a, &b
+		rf, rs := &da, &db
+		if i%2 == 1 {
+			first, second = second, first
+			rf, rs = rs, rf
+		}
+		d1, err := one(*first)
+		if err != nil {
+			return nil, nil, err
+		}
+		d2, err := one(*second)
+		if err != nil {
+			return nil, nil, err
+		}
+		if i >= m.warmup {
+			*rf = append(*rf, d1)
+			*rs = append(*rs, d2)
+		}
+	}
+	return da, db, nil
+}
+
+// timeGit runs git with args in dir and returns how long the process took
+// (start to exit) and its stdout.
+func timeGit(ctx context.Context, dir string, args ...string) (time.Duration, []byte, error) {
+	var stdout, stderr bytes.Buffer
+	stdout.Grow(1 << 20)
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, nil, fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return d, stdout.Bytes(), nil
+}
+
+// gitOut runs git in dir (untimed) and returns its trimmed stdout.
+func gitOut(ctx context.Context, dir string, stdin io.Reader, args ...string) (string, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	cmd.Stdin = stdin
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(stdout.String()), nil
+}
+
+// summarise turns durations into milliseconds: median, minimum, all runs.
+func summarise(ds []time.Duration) Durations {
+	ms := make([]float64, len(ds))
+	for i, d := range ds {
+		ms[i] = float64(d.Microseconds()) / 1000
+	}
+	s := slices.Clone(ms)
+	slices.Sort(s)
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return Durations{MedianMS: med, MinMS: s[0], RunsMS: ms}
+}
+
+// newRow fills in a row's ratio and verdict.
+func newRow(what, command, baseline string, target float64, a, b []time.Duration) Row {
+	r := Row{What: what, Command: command, Baseline: baseline, Backup: summarise(a), Base: summarise(b), Target: target}
+	if r.Base.MedianMS > 0 {
+		r.Ratio = r.Backup.MedianMS / r.Base.MedianMS
+	}
+	r.Met = r.Ratio <= target
+	return r
+}
+
+// printTable prints the report as a Markdown table with its footnotes.
+func printTable(w io.Writer, rep Report) {
+	fmt.Fprintln(w, "| what | git-backup | baseline | ratio | target | met |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | --- |")
+	var foot []string
+	for _, r := range rep.Rows {
+		what := fmt.Sprintf("%s: `%s` vs `%s`", r.What, r.Command, r.Baseline)
+		if r.Footnote != "" {
+			foot = append(foot, r.Footnote)
+			what += fmt.Sprintf(" [%d]", len(foot))
+		}
+		met := "yes"
+		if !r.Met {
+			met = "**no**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f× | ≤ %g× | %s |\n", what, ms(r.Backup), ms(r.Base), r.Ratio, r.Target, met)
+	}
+	fmt.Fprintln(w)
+	for i, f := range foot {
+		fmt.Fprintf(w, "[%d] %s  \n", i+1, f)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "%s  \n", n)
+	}
+	m := rep.Machine
+	cpu := ""
+	if m.CPU != "" {
+		cpu = ", " + m.CPU
+	}
+	kernel := ""
+	if m.Kernel != "" {
+		kernel = " " + m.Kernel
+	}
+	fmt.Fprintf(w, "Machine: %s/%s%s, nproc %d%s; %s; git %s. Date: %s.\n", m.OS, m.Arch, kernel, m.NProc, cpu, m.Go, m.Git, rep.Date)
+}
+
+func ms(d Durations) string { return fmt.Sprintf("%.1f ms (%.1f)", d.MedianMS, d.MinMS) }

@@ -1,0 +1,310 @@
+package transitions
+
+import (
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/git-backup/git-backup/gitstate"
+)
+
+// FsckKind names one kind of disagreement between snapshot refs, state notes
+// and files.
+type FsckKind string
+
+// The kinds of findings.
+const (
+	FsckOrphanRef       FsckKind = "orphan-ref"       // a snapshot ref with no state note
+	FsckMissingRef      FsckKind = "missing-ref"      // a live backup without its snapshot ref
+	FsckDamagedNote     FsckKind = "damaged-note"     // a note with lines that do not fold
+	FsckRefMismatch     FsckKind = "ref-mismatch"     // a snapshot ref and a note that disagree
+	FsckStaleRef        FsckKind = "stale-ref"        // a DELETED or ARCHIVED backup that still has a snapshot ref
+	FsckMissingSnapshot FsckKind = "missing-snapshot" // a snapshot ref whose commit is not in the object store
+	FsckBadRefName      FsckKind = "bad-ref-name"     // a snapshot ref not named by a backup ID
+	FsckStateUnreadable FsckKind = "state-unreadable" // refs/backups/state cannot be read
+	FsckUnknownLayout   FsckKind = "unknown-layout"   // refs/backups/state has a layout this build does not know
+	FsckStrayIndex      FsckKind = "stray-index"      // a private index left by an interrupted snapshot
+)
+
+// FsckAction is what fsck --repair does about a finding.
+type FsckAction string
+
+// The repairs. Every state repair of one run goes into one batch.
+const (
+	RepairNone       FsckAction = ""             // nothing automatic; Finding.Repair says what to do
+	RepairAdopt      FsckAction = "adopt"        // write a note with a creation event rebuilt from the commit
+	RepairRecreate   FsckAction = "recreate-ref" // create the snapshot ref again (create-only)
+	RepairTombstone  FsckAction = "tombstone"    // forced move to DELETED: the content is gone
+	RepairDropRef    FsckAction = "drop-ref"     // delete the snapshot ref of a DELETED backup
+	RepairRemoveFile FsckAction = "remove-file"  // delete a stray private index
+)
+
+// StrayIndexAge is how old a private index must be before fsck calls it stray:
+// no snapshot takes that long, so its process is gone.
+const StrayIndexAge = time.Hour
+
+// TombstoneReason is the reason recorded when fsck marks a backup whose
+// snapshot is gone as DELETED.
+const TombstoneReason = "fsck: snapshot lost"
+
+// Finding is one problem fsck found.
+type Finding struct {
+	Kind     FsckKind
+	ID       string // the backup at fault; "" when not known
+	Ref      string // the ref at fault; refs/backups/state:<path> for a note
+	Path     string // the file at fault (a stray private index)
+	Message  string
+	Repair   string     // what --repair does about it, or why it does nothing and what to do instead
+	Action   FsckAction // RepairNone when only a person can decide
+	Repaired bool       // set by Store.Fsck when the repair was made
+
+	Snapshot string // the commit concerned, when there is one
+
+	backup  *Backup
+	index   gitstate.PrivateIndex
+	planned bool // its repair is in the batch being committed
+}
+
+// Name is what the finding is about, for people: the backup ID, else the
+// ref, else the file.
+func (f *Finding) Name() string {
+	switch {
+	case f.ID != "":
+		return f.ID
+	case f.Ref != "":
+		return f.Ref
+	}
+	return f.Path
+}
+
+// FsckInput is everything fsck checks against each other. The coordinator
+// reads it; PlanFsck decides on it without I/O.
+type FsckInput struct {
+	View     *View  // the folded state; nil when it could not be read
+	StateErr error  // why the state could not be read
+	Layout   string // layout of the state tree, when it was read
+	// Refs maps the name of every snapshot ref (after refs/backups/snapshots/)
+	// to the commit it points to.
+	Refs map[string]string
+	// Exists says which commits are in the object store: at least those of
+	// Refs, and the snapshots of live backups whose ref is missing.
+	Exists  map[string]bool
+	Indexes []gitstate.PrivateIndex // private index files, of any age
+	Now     time.Time
+}
+
+var backupIDForm = regexp.MustCompile(`^(\d{8}-\d{6})-([0-9a-f]{7,40})$`)
+
+// ParseBackupID splits an ID into its UTC time stamp (zero when the digits are
+// not a valid time) and the hex prefix of its snapshot commit. ok is false when
+// id does not have the form YYYYMMDD-HHMMSS-<hex>.
+func ParseBackupID(id string) (stamp time.Time, hex string, ok bool) {
+	m := backupIDForm.FindStringSubmatch(id)
+	if m == nil {
+		return time.Time{}, "", false
+	}
+	t, err := time.ParseInLocation("20060102-150405", m[1], time.UTC)
+	if err != nil {
+		t = time.Time{}
+	}
+	return t, m[2], true
+}
+
+// PlanFsck checks the state, the snapshot refs, the object store and the
+// private index files against each other, and says for each problem what
+// --repair does. It never plans to delete information: a note is never
+// rewritten, only appended to, and a ref is dropped only when its backup is
+// DELETED.
+func PlanFsck(in FsckInput) []Finding {
+	var fs []Finding
+	switch {
+	case in.StateErr != nil:
+		fs = append(fs, Finding{
+			Kind: FsckStateUnreadable, Ref: gitstate.StateRef,
+			Message: fmt.Sprintf("%s cannot be read: %v", gitstate.StateRef, in.StateErr),
+			Repair: "none: fsck does not rewrite a state it cannot read; fetch a good copy from another clone " +
+				"(git fetch <remote> +" + gitstate.StateRef + ":" + gitstate.StateRef + "), or start a new state with " +
+				"git update-ref -d " + gitstate.StateRef + " and let git backup fsck --repair adopt every snapshot ref",
+		})
+	case in.Layout != gitstate.LayoutVersion:
+		fs = append(fs, Finding{
+			Kind: FsckUnknownLayout, Ref: gitstate.StateRef,
+			Message: fmt.Sprintf("%s has layout %q; this git-backup reads %q", gitstate.StateRef, in.Layout, gitstate.LayoutVersion),
+			Repair:  "none: upgrade git-backup (the state was probably written by a newer one), then run git backup fsck again",
+		})
+	}
+	v := in.View
+	if in.StateErr != nil || in.Layout != gitstate.LayoutVersion {
+		v = nil // not understood: check only what needs no state
+	}
+	fs = append(fs, checkRefs(v, in)...)
+	if v != nil {
+		fs = append(fs, checkNotes(v, in)...)
+	}
+	fs = append(fs, checkIndexes(in)...)
+	return fs
+}
+
+// checkRefs checks every snapshot ref against its note (when v is not nil)
+// and the object store.
+func checkRefs(v *View, in FsckInput) []Finding {
+	var fs []Finding
+	names := make([]string, 0, len(in.Refs))
+	for n := range in.Refs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	adopted := map[string]string{} // commit → ID adopted for it
+	for _, id := range names {
+		c := in.Refs[id]
+		ref := gitstate.SnapshotRef(id)
+		f := Finding{ID: id, Ref: ref, Snapshot: c}
+		_, hex, okName := ParseBackupID(id)
+		missing := fmt.Sprintf("%s points to commit %s, which is not in the object store", ref, c)
+		missingRepair := "none: the snapshot's content is gone from this repository (git fsck says more); fetch it from a clone that has it " +
+			"(git fetch <remote> " + ref + ":" + ref + ")"
+		if v == nil {
+			if !in.Exists[c] {
+				f.Kind, f.Message, f.Repair = FsckMissingSnapshot, missing, missingRepair
+				fs = append(fs, f)
+			}
+			continue
+		}
+		b := v.ByID(id)
+		other := v.BySnapshot(c)
+		switch {
+		case b != nil && c != b.Snapshot:
+			f.Kind = FsckRefMismatch
+			f.Message = fmt.Sprintf("%s points to %s, but backup %s's note is for snapshot %s", ref, abbrevID(c, 12), id, b.Snapshot)
+			f.Repair = fmt.Sprintf("none: fsck cannot tell which is right; compare git show %s and git show %s, then "+
+				"git update-ref %s %s %s to point the ref at the note's snapshot", abbrevID(c, 12), abbrevID(b.Snapshot, 12), ref, b.Snapshot, c)
+		case b != nil && (!okName || !strings.HasPrefix(b.Snapshot, hex)):
+			f.Kind = FsckRefMismatch
+			f.Message = fmt.Sprintf("backup ID %s does not name its snapshot %s (its hex part must be a prefix of the commit)", id, b.Snapshot)
+			f.Repair = "none: the ref and the note agree on the commit but not with the ID; the note's creation event was written by hand " +
+				"or damaged (git cat-file -p " + noteRef(v, b) + ")"
+		case b != nil && !in.Exists[c]:
+			f.Kind, f.Message = FsckMissingSnapshot, missing
+			f.Repair = missingRepair + ", or mark the backup DELETED with git backup transition " + id + " deleted --force"
+		case b != nil && b.State == Deleted:
+			f.Kind, f.Action = FsckStaleRef, RepairDropRef
+			f.Message = fmt.Sprintf("backup %s is DELETED but %s still exists", id, ref)
+			f.Repair = "drop the ref: the backup is DELETED, so nothing should keep its snapshot"
+		case b != nil && b.State == Archived:
+			f.Kind = FsckStaleRef
+			f.Message = fmt.Sprintf("backup %s is ARCHIVED but %s still exists", id, ref)
+			f.Repair = "none: the ref is dropped only once the archive is verified; keep it until then (it holds the content)"
+		case b != nil:
+			continue // consistent
+		case other != nil && other.ID == "":
+			if !in.Exists[c] {
+				f.Kind, f.Message, f.Repair = FsckMissingSnapshot, missing, missingRepair
+				fs = append(fs, f)
+			}
+			continue // the damaged note is reported with the notes
+		case other != nil:
+			f.Kind = FsckRefMismatch
+			f.Message = fmt.Sprintf("%s points to %s, which is the snapshot of backup %s", ref, abbrevID(c, 12), other.ID)
+			f.Repair = fmt.Sprintf("none: this extra ref names no backup; once you have checked it, delete it with git update-ref -d %s %s", ref, c)
+		case !okName:
+			f.Kind = FsckBadRefName
+			f.Message = fmt.Sprintf("%s is not named by a backup ID (YYYYMMDD-HHMMSS-<hex of the commit>) and has no note", ref)
+			f.Repair = fmt.Sprintf("none: fsck adopts only refs named by a backup ID; rename it (git update-ref %s%s %s, then git update-ref -d %s) and run git backup fsck --repair again",
+				gitstate.SnapshotsPrefix, "<YYYYMMDD-HHMMSS>-"+abbrevID(c, 7), c, ref)
+		case !strings.HasPrefix(c, hex):
+			f.Kind = FsckRefMismatch
+			f.Message = fmt.Sprintf("%s points to %s, which its ID's hex %s does not name, and has no note", ref, abbrevID(c, 12), hex)
+			f.Repair = "none: fsck adopts only refs whose ID names their commit; find where the ref should point with git show " + abbrevID(c, 12)
+		case !in.Exists[c]:
+			f.Kind, f.Message, f.Repair = FsckMissingSnapshot, missing+", and it has no note", missingRepair
+		case adopted[c] != "":
+			f.Kind = FsckRefMismatch
+			f.Message = fmt.Sprintf("%s has no note and points to the same commit as %s", ref, gitstate.SnapshotRef(adopted[c]))
+			f.Repair = fmt.Sprintf("none: fsck adopts %s for that commit; once you have checked it, delete this ref with git update-ref -d %s %s", adopted[c], ref, c)
+		default:
+			adopted[c] = id
+			f.Kind, f.Action = FsckOrphanRef, RepairAdopt
+			f.Message = fmt.Sprintf("%s has no note in %s", ref, gitstate.StateRef)
+			f.Repair = "adopt it: write a note with a creation event rebuilt from the commit (CREATED, trigger fsck)"
+		}
+		f.backup = b
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// checkNotes reports damaged notes and live backups without a snapshot ref.
+func checkNotes(v *View, in FsckInput) []Finding {
+	var fs []Finding
+	for _, b := range v.Backups {
+		if len(b.Damaged) > 0 {
+			f := Finding{Kind: FsckDamagedNote, ID: b.ID, Ref: noteRef(v, b), Snapshot: b.Snapshot, backup: b}
+			who := "backup " + b.ID
+			if b.ID == "" {
+				who = "the note of snapshot " + b.Snapshot
+			}
+			f.Message = who + ": " + strings.Join(b.Damaged, "; ")
+			f.Repair = "none: fsck --repair never deletes information; read the note with git cat-file -p " + f.Ref +
+				" and mend the bad lines by hand (the good lines still count)"
+			fs = append(fs, f)
+		}
+		if b.ID == "" || !b.Live() {
+			continue
+		}
+		if _, ok := in.Refs[b.ID]; ok {
+			continue // checked with the refs
+		}
+		ref := gitstate.SnapshotRef(b.ID)
+		f := Finding{Kind: FsckMissingRef, ID: b.ID, Ref: ref, Snapshot: b.Snapshot, backup: b}
+		if in.Exists[b.Snapshot] {
+			f.Action = RepairRecreate
+			f.Message = fmt.Sprintf("backup %s is %s but %s is missing; its commit %s still exists", b.ID, b.State, ref, abbrevID(b.Snapshot, 12))
+			f.Repair = "recreate the ref at " + b.Snapshot
+		} else {
+			f.Action = RepairTombstone
+			f.Message = fmt.Sprintf("backup %s is %s but %s is missing and its commit %s is gone", b.ID, b.State, ref, abbrevID(b.Snapshot, 12))
+			f.Repair = fmt.Sprintf("mark it DELETED (forced move, trigger user, reason %q): its content cannot be recovered here", TombstoneReason)
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// checkIndexes reports private index files old enough to be left over.
+func checkIndexes(in FsckInput) []Finding {
+	var fs []Finding
+	for _, ix := range in.Indexes {
+		age := in.Now.Sub(ix.ModTime)
+		if age < StrayIndexAge {
+			continue // a snapshot may be using it
+		}
+		fs = append(fs, Finding{
+			Kind: FsckStrayIndex, Path: ix.Path, Action: RepairRemoveFile, index: ix,
+			Message: fmt.Sprintf("%s is a private index left by an interrupted snapshot (%s old, %d bytes)",
+				filepath.Base(ix.Path), age.Truncate(time.Minute), ix.Size),
+			Repair: "remove the file",
+		})
+	}
+	return fs
+}
+
+// noteRef names a backup's note as git can show it: refs/backups/state:<path>.
+func noteRef(v *View, b *Backup) string {
+	if v.State != nil {
+		if p := v.State.NotePath(b.Snapshot); p != "" {
+			return gitstate.StateRef + ":" + p
+		}
+	}
+	return gitstate.StateRef
+}
+
+// abbrevID is the first n characters of an object ID.
+func abbrevID(id string, n int) string {
+	if len(id) > n {
+		return id[:n]
+	}
+	return id
+}
