@@ -2,7 +2,6 @@ package transitions
 
 import (
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -126,8 +125,9 @@ func PlanFsck(in FsckInput) []Finding {
 			Kind: FsckStateUnreadable, Ref: gitstate.StateRef,
 			Message: fmt.Sprintf("%s cannot be read: %v", gitstate.StateRef, in.StateErr),
 			Repair: "none: fsck does not rewrite a state it cannot read; fetch a good copy from another clone " +
-				"(git fetch <remote> +" + gitstate.StateRef + ":" + gitstate.StateRef + "), or start a new state with " +
-				"git update-ref -d " + gitstate.StateRef + " and let git backup fsck --repair adopt every snapshot ref",
+				"(git fetch <remote> +" + gitstate.StateRef + ":" + gitstate.StateRef + "); as a last resort, git update-ref -d " +
+				gitstate.StateRef + " and git backup fsck --repair start a new state that adopts every snapshot ref as CREATED " +
+				"(states and history are lost)",
 		})
 	case in.Layout != gitstate.LayoutVersion:
 		fs = append(fs, Finding{
@@ -166,6 +166,9 @@ func checkRefs(v *View, in FsckInput) []Finding {
 		missing := fmt.Sprintf("%s points to commit %s, which is not in the object store", ref, c)
 		missingRepair := "none: the snapshot's content is gone from this repository (git fsck says more); fetch it from a clone that has it " +
 			"(git fetch <remote> " + ref + ":" + ref + ")"
+		if !okName {
+			f.ID = "" // not a backup ID: the ref names it
+		}
 		if v == nil {
 			if !in.Exists[c] {
 				f.Kind, f.Message, f.Repair = FsckMissingSnapshot, missing, missingRepair
@@ -186,13 +189,13 @@ func checkRefs(v *View, in FsckInput) []Finding {
 			f.Message = fmt.Sprintf("backup ID %s does not name its snapshot %s (its hex part must be a prefix of the commit)", id, b.Snapshot)
 			f.Repair = "none: the ref and the note agree on the commit but not with the ID; the note's creation event was written by hand " +
 				"or damaged (git cat-file -p " + noteRef(v, b) + ")"
-		case b != nil && !in.Exists[c]:
-			f.Kind, f.Message = FsckMissingSnapshot, missing
-			f.Repair = missingRepair + ", or mark the backup DELETED with git backup transition " + id + " deleted --force"
 		case b != nil && b.State == Deleted:
 			f.Kind, f.Action = FsckStaleRef, RepairDropRef
 			f.Message = fmt.Sprintf("backup %s is DELETED but %s still exists", id, ref)
 			f.Repair = "drop the ref: the backup is DELETED, so nothing should keep its snapshot"
+		case b != nil && !in.Exists[c]:
+			f.Kind, f.Message = FsckMissingSnapshot, missing
+			f.Repair = missingRepair + ", or mark the backup DELETED with git backup transition " + id + " deleted --force"
 		case b != nil && b.State == Archived:
 			f.Kind = FsckStaleRef
 			f.Message = fmt.Sprintf("backup %s is ARCHIVED but %s still exists", id, ref)
@@ -283,12 +286,22 @@ func checkIndexes(in FsckInput) []Finding {
 		}
 		fs = append(fs, Finding{
 			Kind: FsckStrayIndex, Path: ix.Path, Action: RepairRemoveFile, index: ix,
-			Message: fmt.Sprintf("%s is a private index left by an interrupted snapshot (%s old, %d bytes)",
-				filepath.Base(ix.Path), age.Truncate(time.Minute), ix.Size),
-			Repair: "remove the file",
+			Message: fmt.Sprintf("a private index left by an interrupted snapshot (%s old, %d bytes)", roughAge(age), ix.Size),
+			Repair:  "remove the file",
 		})
 	}
 	return fs
+}
+
+// roughAge prints a duration for people: 90m, 5h, 3d.
+func roughAge(d time.Duration) string {
+	switch {
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
 // noteRef names a backup's note as git can show it: refs/backups/state:<path>.

@@ -63,11 +63,10 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckResult, error) {
 	stateOK := in.StateErr == nil && in.Layout == gitstate.LayoutVersion
 	if !stateOK || !o.Repair {
 		if stateOK {
-			if in.View, err = s.Load(ctx); err != nil {
+			if err := s.fsckReadStable(ctx, &in); err != nil {
 				return nil, err
 			}
-		}
-		if err := s.fsckFacts(&in); err != nil {
+		} else if err := s.fsckFacts(&in); err != nil {
 			return nil, err
 		}
 		res.Findings = PlanFsck(in)
@@ -102,11 +101,33 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckResult, error) {
 	return res, nil
 }
 
+// count records how much was checked.
 func (r *FsckResult) count(in FsckInput) {
 	r.Refs = len(in.Refs)
 	if in.View != nil {
 		r.Backups = len(in.View.Backups)
 	}
+}
+
+// fsckReadStable loads the state and reads the facts, again (a few times at
+// most) when the state moved meanwhile, so a writer's transaction caught
+// half-way is not reported as a problem.
+func (s *Store) fsckReadStable(ctx context.Context, in *FsckInput) error {
+	for range 3 {
+		v, err := s.Load(ctx)
+		if err != nil {
+			return err
+		}
+		in.View = v
+		if err := s.fsckFacts(in); err != nil {
+			return err
+		}
+		now, err := s.Repo.StateCommit()
+		if err != nil || now == v.State.Commit {
+			return err
+		}
+	}
+	return nil
 }
 
 // fsckFacts reads the snapshot refs, which of their commits exist, and the
@@ -202,7 +223,7 @@ func (s *Store) fsckBatch(ctx context.Context, fs []Finding, cache map[string]ad
 		return nil
 	}
 	slices.Sort(what)
-	b.Title = fmt.Sprintf("fsck --repair: %d repair(s) (%s)", len(b.Changes), strings.Join(slices.Compact(what), ", "))
+	b.Title = fmt.Sprintf("repair %d problem(s) (%s)", len(b.Changes), strings.Join(slices.Compact(what), ", "))
 	return b
 }
 

@@ -20,7 +20,7 @@ private index files left by an interrupted create.
 --repair adopts snapshot refs that have no note (as CREATED backups, trigger
 fsck), recreates a live backup's missing ref when its commit still exists and
 otherwise marks the backup DELETED, drops the refs of DELETED backups and
-removes stray index files. It never rewrites or removes a note: damaged notes
+removes stray index files. It never removes a note or a line of one: damaged notes
 are reported for you to mend.
 
 Exit status: 0 when everything is consistent (or was repaired), 1 when
