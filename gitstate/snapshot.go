@@ -19,7 +19,7 @@ import (
 // WorkOptions says which part of the working tree a snapshot takes.
 type WorkOptions struct {
 	IncludeIgnored bool     // also ignored files
-	Pathspec       []string // limit to these paths (git pathspec syntax)
+	Pathspec       []string // limit to these paths (git pathspec syntax); the rest is as in HEAD
 	Dir            string   // directory the pathspecs are relative to; the work tree by default
 }
 
@@ -44,6 +44,13 @@ func (r *Repo) WriteWorkTree(ctx context.Context, o WorkOptions) (Work, error) {
 	}
 	defer os.Remove(tmp)
 	env := []string{"GIT_INDEX_FILE=" + tmp}
+	if len(o.Pathspec) > 0 {
+		// Outside the pathspec the snapshot is HEAD, not what the real index
+		// has staged there.
+		if err := r.resetToHead(ctx, env, head.Commit); err != nil {
+			return Work{}, fmt.Errorf("snapshot work tree: %w", err)
+		}
+	}
 	args := []string{"-c", "advice.addEmbeddedRepo=false", "-c", "core.fsmonitor=false", "add", "--all"}
 	if o.IncludeIgnored {
 		args = append(args, "--force")
@@ -66,6 +73,21 @@ func (r *Repo) WriteWorkTree(ctx context.Context, o WorkOptions) (Work, error) {
 		return Work{}, fmt.Errorf("snapshot work tree: %w", err)
 	}
 	return Work{Tree: trimNL(out), Head: head}, nil
+}
+
+// resetToHead makes the private index in env hold HEAD's tree (nothing on an
+// unborn branch), keeping the stat data of entries that match it.
+func (r *Repo) resetToHead(ctx context.Context, env []string, head string) error {
+	if head == "" {
+		_, err := r.git(ctx, runOpts{env: env}, "read-tree", "--empty")
+		return err
+	}
+	if _, err := r.git(ctx, runOpts{env: env}, "read-tree", "-m", head); err == nil {
+		return nil
+	}
+	// An index with conflicts refuses a merge: read the tree afresh.
+	_, err := r.git(ctx, runOpts{env: env}, "read-tree", head)
+	return err
 }
 
 // privateIndex copies the real index (keeping its mtime, which git's racy-clean
