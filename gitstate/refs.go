@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
 // Ref names of the backup store.
@@ -74,28 +74,74 @@ func (r *Repo) ReadRef(name string) (string, error) {
 	return "", fmt.Errorf("read ref %q: symbolic refs nested too deep", name)
 }
 
-// RefsWithPrefix returns every ref under prefix with the object it points to.
+// RefsWithPrefix returns every ref under prefix with the object it points to
+// (symbolic refs left out). It reads git's files itself: the loose refs below
+// the prefix, over packed-refs. go-git's iterator reads every file under refs/,
+// so a <ref>.lock that a git process is writing at that moment made it fail
+// (empty) or list the lock as a ref (full).
 func (r *Repo) RefsWithPrefix(prefix string) (map[string]string, error) {
-	s, err := r.storage()
-	if err != nil {
-		return nil, err
-	}
-	it, err := s.IterReferences()
-	if err != nil {
+	out := map[string]string{}
+	if err := r.packedRefs(prefix, out); err != nil {
 		return nil, fmt.Errorf("list refs under %q: %w", prefix, err)
 	}
-	out := map[string]string{}
-	err = it.ForEach(func(ref *plumbing.Reference) error {
-		n := ref.Name().String()
-		if strings.HasPrefix(n, prefix) && ref.Type() == plumbing.HashReference {
-			out[n] = ref.Hash().String()
+	dir := prefix[:strings.LastIndex(prefix, "/")+1] // the directory that holds the matches
+	root := filepath.Join(r.CommonDir, filepath.FromSlash(dir))
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) { // no such namespace, or removed meanwhile
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || strings.HasSuffix(d.Name(), ".lock") {
+			return nil
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		name := dir + filepath.ToSlash(rel)
+		if !strings.HasPrefix(name, prefix) {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) { // deleted meanwhile
+			delete(out, name)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if id := strings.TrimSpace(string(b)); plumbing.IsHash(id) {
+			out[name] = strings.ToLower(id)
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, storer.ErrStop) {
+	if err != nil {
 		return nil, fmt.Errorf("list refs under %q: %w", prefix, err)
 	}
 	return out, nil
+}
+
+// packedRefs adds the refs under prefix from the packed-refs file to out.
+func (r *Repo) packedRefs(prefix string, out map[string]string) error {
+	b, err := os.ReadFile(filepath.Join(r.CommonDir, "packed-refs"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || line[0] == '#' || line[0] == '^' { // header, peeled tag
+			continue
+		}
+		id, name, ok := strings.Cut(strings.TrimSpace(line), " ")
+		if ok && strings.HasPrefix(name, prefix) && plumbing.IsHash(id) {
+			out[name] = strings.ToLower(id)
+		}
+	}
+	return nil
 }
 
 // SnapshotRefs returns backup ID → snapshot commit for every snapshot ref.

@@ -2,6 +2,7 @@ package transitions
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -124,6 +125,11 @@ func Fold(snapshot string, evs []gitstate.Event, bad []gitstate.LineError) *Back
 			}
 		case gitstate.KindMove:
 			to := State(e.To)
+			if !known(to) {
+				b.Damaged = append(b.Damaged, fmt.Sprintf("move to unknown state %q at clock %d", e.To, e.Clock))
+				b.Ignored++
+				continue
+			}
 			if err := CheckMove(b.State, to, e.Forced, b.Pinned, Trigger(e.Trigger)); err != nil {
 				b.Ignored++
 				continue

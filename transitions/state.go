@@ -92,8 +92,9 @@ func (e *MoveError) Error() string {
 }
 
 // CheckMove says whether a move may happen. Forced moves may do anything but
-// leave DELETED (its content is gone) or stay in place; automatic triggers may
-// never move a pinned backup towards cleanup.
+// leave DELETED (its content is gone), stay in place or go to a state that is
+// not in States; automatic triggers may never move a pinned backup towards
+// cleanup.
 func CheckMove(from, to State, forced, pinned bool, t Trigger) error {
 	switch {
 	case from == to:
@@ -102,6 +103,8 @@ func CheckMove(from, to State, forced, pinned bool, t Trigger) error {
 		return &MoveError{from, to, "a DELETED backup's content is gone; nothing can bring it back"}
 	case to == "":
 		return &MoveError{from, to, "no target state"}
+	case !known(from) || !known(to):
+		return &MoveError{from, to, "unknown state (one of " + joinStates(States) + ")"}
 	}
 	if pinned && t != TriggerUser && (to == Cleanable || to == Archived || to == Deleted) {
 		return &MoveError{from, to, "the backup is pinned (git backup unpin ID first)"}
@@ -110,6 +113,15 @@ func CheckMove(from, to State, forced, pinned bool, t Trigger) error {
 		return nil
 	}
 	return &MoveError{from, to, "not a legal move (legal from " + string(from) + ": " + joinStates(legal[from]) + "; pass --force to override)"}
+}
+
+func known(s State) bool {
+	for _, x := range States {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func joinStates(ss []State) string {

@@ -172,7 +172,8 @@ type Batch struct {
 
 // Decider looks at a fresh view and returns the batch to commit (nil: nothing
 // to do). It is called again after every lost race, so it must decide from
-// the view alone.
+// the view alone. It runs under the repository's in-process writer lock, so it
+// must not call Update itself.
 type Decider func(v *View) (*Batch, error)
 
 // Update runs decide and commits its batch with compare-and-swap, retrying
@@ -224,6 +225,7 @@ func (s *Store) commit(ctx context.Context, v *View, b *Batch) error {
 	notes := map[string][]byte{}
 	var refs []gitstate.RefUpdate
 	var lines []string
+	next := map[string]uint64{} // next clock of a note already changed in this batch
 	for i := range b.Changes {
 		c := &b.Changes[i]
 		snap := c.Snapshot
@@ -242,7 +244,7 @@ func (s *Store) commit(ctx context.Context, v *View, b *Batch) error {
 		}
 		if prev, ok := notes[snap]; ok {
 			old = prev // two changes to one backup in a batch
-			clock += uint64(len(c.Events))
+			clock = next[snap]
 		}
 		buf := slices.Clone(old)
 		if len(buf) > 0 && buf[len(buf)-1] != '\n' {
@@ -262,6 +264,7 @@ func (s *Store) commit(ctx context.Context, v *View, b *Batch) error {
 			buf = append(buf, '\n')
 		}
 		notes[snap] = buf
+		next[snap] = clock
 		refs = append(refs, c.Refs...)
 		if c.Summary != "" {
 			lines = append(lines, c.Summary)
