@@ -112,7 +112,7 @@ func ApplyConfig(ctx context.Context, r *gitstate.Repo, command string, now time
 	if err != nil {
 		return gitstate.ConfigHistoryEntry{}, err
 	}
-	h := gitstate.ConfigHistoryEntry{Time: now.UTC(), Command: command}
+	h := gitstate.ConfigHistoryEntry{Time: now.UTC().Truncate(time.Second), Command: command}
 	for _, w := range writes {
 		old := ScopeValues(entries, w.Scope, w.Key.Name)
 		if slices.Equal(old, w.Values) {
@@ -187,7 +187,7 @@ func RollbackConfig(ctx context.Context, r *gitstate.Repo, now time.Time) (Rollb
 	if err != nil {
 		return res, err
 	}
-	res.Done = gitstate.ConfigHistoryEntry{Time: now.UTC(), Command: "rollback of " + res.Undone.Command}
+	res.Done = gitstate.ConfigHistoryEntry{Time: now.UTC().Truncate(time.Second), Command: "rollback of " + res.Undone.Command}
 	changes := res.Undone.Changes
 	for j := len(changes) - 1; j >= 0; j-- {
 		c := changes[j]
@@ -201,6 +201,7 @@ func RollbackConfig(ctx context.Context, r *gitstate.Repo, now time.Time) (Rollb
 		}
 		res.Done.Changes = append(res.Done.Changes, gitstate.ConfigChange{Scope: c.Scope, Key: c.Key, Old: cur, New: c.Old})
 	}
+	slices.Reverse(res.Done.Changes)
 	hist = append(slices.Clone(hist[:i]), hist[i+1:]...)
 	if err := r.WriteConfigHistory(append(hist, res.Done)); err != nil {
 		return res, err

@@ -50,8 +50,11 @@ func crossCheck(p Policy, scopes map[*Key]string, bad map[*Key]bool) []error {
 }
 
 func scopeShort(scope string) string {
-	if scope == "" || scope == ScopeDefault {
+	switch scope {
+	case "", ScopeDefault:
 		return "default"
+	case "command":
+		return "command-line config"
 	}
 	return scope + " config"
 }

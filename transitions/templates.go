@@ -31,7 +31,7 @@ var templateValues = []struct {
 }{
 	{"conservative", "keep backups longer, clean late and only with high confidence, archive everything",
 		[]string{"14d", "3d", "7d", "90d", "1d", "0.95", "70", "80", "90", "25", "confidence_based", "conservative",
-			"5", "20", "60s", "10m", "0.1", "0.7", "true", "better", "10m"}},
+			"5", "20", "1m", "10m", "0.1", "0.7", "true", "better", "10m"}},
 	{"aggressive", "free space early and fast: short timeouts, larger batches, largest backups first",
 		[]string{"3d", "6h", "1d", "7d", "30m", "0.8", "65", "75", "85", "30", "largest_first", "aggressive",
 			"25", "100", "30s", "2m", "0.3", "0.4", "true", "fastest", "10m"}},

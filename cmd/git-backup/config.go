@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"path/filepath"
 	"strings"
 
 	"github.com/git-backup/git-backup/gitstate"
@@ -115,6 +116,15 @@ func (a *App) printChanges(indent string, cs []gitstate.ConfigChange, reveal boo
 		k, _ := transitions.LookupKey(c.Key)
 		a.out("%s%s  %s: %s → %s", indent, c.Scope, c.Key, showValues(k, c.Old, reveal), showValues(k, c.New, reveal))
 	}
+}
+
+// configPath resolves a file named on the command line the way git -C does:
+// relative to -C's directory when it is given.
+func (a *App) configPath(p string) string {
+	if a.Dir != "" && p != "-" && !filepath.IsAbs(p) {
+		return filepath.Join(a.Dir, p)
+	}
+	return p
 }
 
 func orNull(s string) any {

@@ -45,12 +45,12 @@ type cli struct {
 	Pin        pinCmd        `cmd:"" help:"Protect a backup from automatic cleanup."`
 	Unpin      unpinCmd      `cmd:"" help:"Allow automatic cleanup of a pinned backup again."`
 	Log        logCmd        `cmd:"" help:"The transition log, newest first."`
-	// Config     configCmd     `cmd:"" help:"Read and change policies (git config section backup)."`
-	Fsck    fsckCmd    `cmd:"" help:"Check snapshot refs, state notes and archives against each other."`
-	Version versionCmd `cmd:"" help:"Print version and build information."`
-	Hooks   hooksCmd   `cmd:"" help:"Install, remove or check git-backup's git hooks."`
-	Hook    hookCmd    `cmd:"" hidden:"" help:"Run by git-backup's hook scripts."`
-	Man     manCmd     `cmd:"" help:"Print or install the man page (for git help backup)."`
+	Config     configCmd     `cmd:"" help:"Read and change policies (git config section backup)."`
+	Fsck       fsckCmd       `cmd:"" help:"Check snapshot refs, state notes and archives against each other."`
+	Version    versionCmd    `cmd:"" help:"Print version and build information."`
+	Hooks      hooksCmd      `cmd:"" help:"Install, remove or check git-backup's git hooks."`
+	Hook       hookCmd       `cmd:"" hidden:"" help:"Run by git-backup's hook scripts."`
+	Man        manCmd        `cmd:"" help:"Print or install the man page (for git help backup)."`
 }
 
 // Globals are the flags every command takes.
