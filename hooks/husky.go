@@ -35,9 +35,12 @@ func installHusky(e Env, name string) (Hook, error) {
 		return h, fmt.Errorf("install %s hook in Husky: %w", name, err)
 	}
 	if len(b) > 0 && b[len(b)-1] != '\n' {
-		b = append(b, '\n')
+		// No final newline: ours goes on a line of its own, without one, so
+		// that uninstall can give the file back byte for byte.
+		b = append(b, "\n"+huskyLine(name)...)
+	} else {
+		b = append(b, huskyLine(name)+"\n"...)
 	}
-	b = append(b, huskyLine(name)+"\n"...)
 	mode := os.FileMode(0o755)
 	if fi, err := os.Stat(h.Path); err == nil {
 		mode = fi.Mode().Perm()
@@ -63,13 +66,18 @@ func uninstallHusky(e Env, name string) (Hook, error) {
 		return h, nil
 	}
 	var kept []string
-	for _, l := range strings.SplitAfter(string(b), "\n") {
+	lines := strings.SplitAfter(string(b), "\n")
+	for _, l := range lines {
 		if !strings.Contains(l, huskyMarker) {
 			kept = append(kept, l)
 		}
 	}
 	rest := strings.Join(kept, "")
-	if rest == huskyHeader || rest == "" {
+	if last := lines[len(lines)-1]; strings.Contains(last, huskyMarker) && !strings.HasSuffix(last, "\n") {
+		// Ours was added to a file without a final newline.
+		rest = strings.TrimSuffix(rest, "\n")
+	}
+	if rest == huskyHeader { // created by install (an empty file of the user's stays)
 		if err := os.Remove(h.Path); err != nil {
 			return h, fmt.Errorf("uninstall %s hook from Husky: %w", name, err)
 		}

@@ -118,9 +118,10 @@ func status(e Env, name string) Hook {
 	h := Hook{Name: name, Path: p}
 	b, err := os.ReadFile(p)
 	switch {
-	case err != nil:
+	case err != nil && !exists(p):
 		h.State = StateMissing
-	case ShimVersion(b) == 0:
+	case err != nil || ShimVersion(b) == 0:
+		// Foreign, or unreadable (a dangling link, no read permission): not ours.
 		if m := fileManager(b); m != NoManager {
 			h.State, h.Manager, h.Detail = StateManaged, m, managerHint(m, name)
 		} else if exists(p + ChainSuffix) {
@@ -193,16 +194,15 @@ func install(e Env, name string) (Hook, error) {
 	}
 	p := filepath.Join(dir, name)
 	action := "written"
-	if b, err := os.ReadFile(p); err == nil {
-		if ShimVersion(b) > 0 {
-			action = "upgraded"
-		} else {
-			// A foreign hook: keep it, byte for byte, and run it first.
-			if err := os.Rename(p, p+ChainSuffix); err != nil {
-				return h, fmt.Errorf("install %s hook: keep existing hook: %w", name, err)
-			}
-			action = "chained"
+	if b, err := os.ReadFile(p); err == nil && ShimVersion(b) > 0 {
+		action = "upgraded"
+	} else if exists(p) {
+		// A foreign hook (even one we cannot read, or a dangling link): keep
+		// it, byte for byte, and run it first.
+		if err := os.Rename(p, p+ChainSuffix); err != nil {
+			return h, fmt.Errorf("install %s hook: keep existing hook: %w", name, err)
 		}
+		action = "chained"
 	}
 	if err := writeExecutable(p, Shim(name)); err != nil {
 		if action == "chained" {

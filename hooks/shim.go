@@ -13,7 +13,9 @@ var Names = []string{"post-commit", "post-merge", "post-rewrite", "pre-push"}
 
 // Version of the shim this build writes. Raise it when the template changes:
 // install replaces our hooks of older versions.
-const Version = 1
+//
+//   - 2: a chained hook gets git's input even when no temporary file can be made.
+const Version = 2
 
 // Marker starts the line that identifies our hook files and their version.
 const Marker = "# git-backup-hook-version: "
@@ -23,6 +25,10 @@ const ChainSuffix = ".pre-git-backup"
 
 // SkipEnv skips git-backup's part of every hook when set to any value.
 const SkipEnv = "GIT_BACKUP_SKIP_HOOKS"
+
+// InHookEnv is set (to 1) in the environment of every git command git-backup
+// runs, so hooks those commands fire do not re-enter git-backup.
+const InHookEnv = "GIT_BACKUP_IN_HOOK"
 
 // takesStdin lists hooks git feeds on stdin.
 var takesStdin = map[string]bool{"pre-push": true, "post-rewrite": true}
@@ -40,16 +46,22 @@ hook="$(dirname "$0")/%s%s"
 status=0
 `, name, name, ChainSuffix, SkipEnv, Marker, Version, name, ChainSuffix)
 	if takesStdin[name] {
-		b.WriteString(`input="$(mktemp "${TMPDIR:-/tmp}/git-backup-hook.XXXXXX")" || input=/dev/null
-[ "$input" = /dev/null ] || cat >"$input"
-if [ -x "$hook" ]; then "$hook" "$@" <"$input"; status=$?; fi
+		// Without a temporary file, git's input goes to the chained hook,
+		// which may decide by it, and ours does without.
+		b.WriteString(`input="$(mktemp "${TMPDIR:-/tmp}/git-backup-hook.XXXXXX" 2>/dev/null)" || input=/dev/null
+if [ "$input" = /dev/null ]; then
+	if [ -x "$hook" ]; then "$hook" "$@"; status=$?; fi
+else
+	cat >"$input"
+	if [ -x "$hook" ]; then "$hook" "$@" <"$input"; status=$?; fi
+fi
 `)
 	} else {
 		b.WriteString(`input=/dev/null
 if [ -x "$hook" ]; then "$hook" "$@"; status=$?; fi
 `)
 	}
-	fmt.Fprintf(&b, `if [ -z "$%s" ] && [ -z "$GIT_BACKUP_IN_HOOK" ]; then
+	fmt.Fprintf(&b, `if [ -z "$%s" ] && [ -z "$%s" ]; then
 	if command -v git-backup >/dev/null 2>&1; then
 		git-backup hook %s "$@" <"$input" ||
 			echo "git-backup: the %s hook failed; git is not affected (git backup hooks status tells more)" >&2
@@ -59,7 +71,7 @@ if [ -x "$hook" ]; then "$hook" "$@"; status=$?; fi
 fi
 [ "$input" = /dev/null ] || rm -f "$input"
 exit $status
-`, SkipEnv, name, name, name)
+`, SkipEnv, InHookEnv, name, name, name)
 	return b.Bytes()
 }
 

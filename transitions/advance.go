@@ -60,8 +60,9 @@ func PlanAdvance(v *View, f AdvanceFacts) *Batch {
 				}
 				b.Changes = append(b.Changes, Change{Backup: bk, Events: evs, Summary: summary})
 			case cov > 0 && round3(cov) != round3(bk.RecordedCoverage):
+				// No covered_by: that names a commit containing all of it (PENDING).
 				b.Changes = append(b.Changes, Change{Backup: bk, Events: []gitstate.Event{{Kind: gitstate.KindCover, Trigger: string(TriggerHook),
-					Reason: fmt.Sprintf("commit %s contains %.0f%% of its changes", short(f.Head), cov*100), CoveredBy: f.Head, Coverage: ptr(round3(cov))}},
+					Reason: fmt.Sprintf("commit %s contains %.0f%% of its changes", short(f.Head), cov*100), Coverage: ptr(round3(cov))}},
 					Summary: fmt.Sprintf("%s partially covered (%.2f)", bk.ID, cov)})
 			}
 		case Pending:

@@ -41,7 +41,7 @@ func (a *App) autoInstall(ctx context.Context, command string) {
 			return
 		}
 	}
-	if os.Getenv("GIT_BACKUP_IN_HOOK") != "" {
+	if os.Getenv(hooks.InHookEnv) != "" {
 		return
 	}
 	r, err := a.Repo(ctx)

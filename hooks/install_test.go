@@ -1,0 +1,282 @@
+package hooks
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+func newEnv(t *testing.T) Env {
+	t.Helper()
+	wt := t.TempDir()
+	gd := filepath.Join(wt, ".git")
+	if err := os.MkdirAll(filepath.Join(gd, "hooks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return Env{WorkTree: wt, CommonDir: gd}
+}
+
+func writeFile(t *testing.T, p, s string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(s), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func byName(hs []Hook) map[string]Hook {
+	m := map[string]Hook{}
+	for _, h := range hs {
+		m[h.Name] = h
+	}
+	return m
+}
+
+func TestInstall_chainsForeignHooks_uninstallRestoresThem(t *testing.T) {
+	e := newEnv(t)
+	dir := e.Dir()
+	foreign := map[string]struct {
+		content string
+		mode    os.FileMode
+	}{
+		"post-commit": {"#!/bin/sh\necho mine\n", 0o755},
+		"pre-push":    {"#!/bin/sh\nexit 1", 0o700}, // no final newline
+		"post-merge":  {"disabled: not executable\n", 0o644},
+	}
+	for n, f := range foreign {
+		writeFile(t, filepath.Join(dir, n), f.content, f.mode)
+	}
+	hs, err := Install(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byName(hs)
+	for _, n := range Names {
+		want := "written"
+		if _, ok := foreign[n]; ok {
+			want = "chained"
+		}
+		if got[n].Action != want {
+			t.Errorf("%s: action %q, want %q", n, got[n].Action, want)
+		}
+		if v := ShimVersion([]byte(readFile(t, filepath.Join(dir, n)))); v != Version {
+			t.Errorf("%s: installed version %d", n, v)
+		}
+	}
+	if s := byName(Status(e))["post-commit"].State; s != StateChained {
+		t.Errorf("post-commit state %q, want chained", s)
+	}
+
+	hs, err = Install(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hs {
+		if h.Action != "unchanged" {
+			t.Errorf("reinstall %s: action %q", h.Name, h.Action)
+		}
+	}
+
+	if _, err := Uninstall(e); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range Names {
+		p := filepath.Join(dir, n)
+		f, ok := foreign[n]
+		if !ok {
+			if exists(p) {
+				t.Errorf("%s: still there after uninstall", n)
+			}
+			continue
+		}
+		if got := readFile(t, p); got != f.content {
+			t.Errorf("%s: %q after uninstall, want %q", n, got, f.content)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if runtime.GOOS != "windows" && fi.Mode().Perm() != f.mode {
+			t.Errorf("%s: mode %v after uninstall, want %v", n, fi.Mode().Perm(), f.mode)
+		}
+		if exists(p + ChainSuffix) {
+			t.Errorf("%s: chained copy left behind", n)
+		}
+	}
+}
+
+func TestInstall_upgradesOlderNeverDowngradesNewer(t *testing.T) {
+	e := newEnv(t)
+	old := "#!/bin/sh\n" + Marker + "0\n" // 0: not a version of ours
+	writeFile(t, filepath.Join(e.Dir(), "post-commit"), old, 0o755)
+	newer := "#!/bin/sh\n" + Marker + "999\n"
+	writeFile(t, filepath.Join(e.Dir(), "post-merge"), newer, 0o755)
+	hs, err := Install(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byName(hs)
+	if got["post-commit"].Action != "chained" {
+		t.Errorf("version 0 hook: action %q, want chained (it is not ours)", got["post-commit"].Action)
+	}
+	if got["post-merge"].Action != "unchanged" || readFile(t, filepath.Join(e.Dir(), "post-merge")) != newer {
+		t.Errorf("newer hook: action %q; want it left alone", got["post-merge"].Action)
+	}
+	if Version > 1 {
+		p := filepath.Join(e.Dir(), "pre-push")
+		writeFile(t, p, "#!/bin/sh\n"+Marker+"1\n", 0o755)
+		if s := byName(Status(e))["pre-push"].State; s != StateOutdated {
+			t.Errorf("version 1 hook: state %q, want outdated", s)
+		}
+		hs, err := Install(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := byName(hs)["pre-push"].Action; a != "upgraded" || readFile(t, p) != string(Shim("pre-push")) {
+			t.Errorf("version 1 hook: action %q, want upgraded to the current shim", a)
+		}
+	}
+}
+
+func TestInstall_danglingLinkIsChained(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links")
+	}
+	e := newEnv(t)
+	p := filepath.Join(e.Dir(), "post-rewrite")
+	if err := os.Symlink("../../no/such/hook", p); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := Install(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := byName(hs)["post-rewrite"].Action; a != "chained" {
+		t.Fatalf("action %q, want chained", a)
+	}
+	if _, err := Uninstall(e); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(p); err != nil || target != "../../no/such/hook" {
+		t.Errorf("link after uninstall: %q, %v", target, err)
+	}
+}
+
+func TestInstall_conflictAndManagedFilesAreLeftAlone(t *testing.T) {
+	e := newEnv(t)
+	dir := e.Dir()
+	writeFile(t, filepath.Join(dir, "post-commit"), "#!/bin/sh\necho a\n", 0o755)
+	writeFile(t, filepath.Join(dir, "post-commit"+ChainSuffix), "#!/bin/sh\necho b\n", 0o755)
+	lefthook := "#!/bin/sh\n# generated by lefthook\nexec lefthook run pre-push \"$@\"\n"
+	writeFile(t, filepath.Join(dir, "pre-push"), lefthook, 0o755)
+	hs, err := Install(e)
+	if err == nil {
+		t.Error("no error for a conflict")
+	}
+	got := byName(hs)
+	if got["post-commit"].State != StateConflict || got["post-commit"].Action != "skipped" {
+		t.Errorf("post-commit: %+v", got["post-commit"])
+	}
+	if got["pre-push"].State != StateManaged || got["pre-push"].Manager != Lefthook || got["pre-push"].Detail == "" {
+		t.Errorf("pre-push: %+v", got["pre-push"])
+	}
+	if readFile(t, filepath.Join(dir, "post-commit")) != "#!/bin/sh\necho a\n" ||
+		readFile(t, filepath.Join(dir, "post-commit"+ChainSuffix)) != "#!/bin/sh\necho b\n" ||
+		readFile(t, filepath.Join(dir, "pre-push")) != lefthook {
+		t.Error("a foreign file changed")
+	}
+	if got["post-merge"].Action != "written" {
+		t.Errorf("post-merge: %+v", got["post-merge"])
+	}
+}
+
+func TestDir(t *testing.T) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	wt := filepath.FromSlash("/w")
+	for _, tt := range []struct{ hooksPath, want string }{
+		{"", filepath.Join(wt, ".git", "hooks")},
+		{".githooks", filepath.Join(wt, ".githooks")},
+		{"a/../b/", filepath.Join(wt, "b")},
+		{filepath.FromSlash("/abs/hooks"), filepath.FromSlash("/abs/hooks")},
+		{"~/hooks", filepath.Join(home, "hooks")},
+	} {
+		e := Env{WorkTree: wt, CommonDir: filepath.Join(wt, ".git"), HooksPath: tt.hooksPath}
+		if got := e.Dir(); got != tt.want {
+			t.Errorf("Dir with core.hooksPath %q = %q, want %q", tt.hooksPath, got, tt.want)
+		}
+	}
+}
+
+func TestHusky_lineAddedAndRemovedByteForByte(t *testing.T) {
+	for _, hp := range []string{".husky/_", ".husky"} {
+		t.Run(hp, func(t *testing.T) {
+			e := newEnv(t)
+			e.HooksPath = hp
+			hd := filepath.Join(e.WorkTree, ".husky")
+			user := map[string]string{
+				"post-commit": "npm test\n",
+				"pre-push":    "npm run lint", // no final newline
+				"post-merge":  "",             // empty
+			}
+			for n, s := range user {
+				writeFile(t, filepath.Join(hd, n), s, 0o644)
+			}
+			if _, err := Install(e); err != nil {
+				t.Fatal(err)
+			}
+			if hp == ".husky/_" {
+				if ents, _ := os.ReadDir(filepath.Join(hd, "_")); len(ents) > 0 {
+					t.Errorf("wrote into .husky/_: %v", ents)
+				}
+			}
+			for _, h := range Status(e) {
+				if h.State != StateInstalled || h.Manager != Husky {
+					t.Errorf("%s: %+v", h.Name, h)
+				}
+			}
+			hs, err := Install(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range hs {
+				if h.Action != "unchanged" {
+					t.Errorf("reinstall %s: %q", h.Name, h.Action)
+				}
+			}
+			if _, err := Uninstall(e); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range Names {
+				p := filepath.Join(hd, n)
+				s, ok := user[n]
+				if !ok {
+					if exists(p) {
+						t.Errorf("%s: created file left behind", n)
+					}
+					continue
+				}
+				if got := readFile(t, p); got != s {
+					t.Errorf("%s: %q after uninstall, want %q", n, got, s)
+				}
+			}
+		})
+	}
+}
