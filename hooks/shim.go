@@ -15,7 +15,7 @@ var Names = []string{"post-commit", "post-merge", "post-rewrite", "pre-push"}
 // install replaces our hooks of older versions.
 //
 //   - 2: a chained hook gets git's input even when no temporary file can be made.
-const Version = 2
+const Version = 3
 
 // Marker starts the line that identifies our hook files and their version.
 const Marker = "# git-backup-hook-version: "
@@ -29,6 +29,10 @@ const SkipEnv = "GIT_BACKUP_SKIP_HOOKS"
 // InHookEnv is set (to 1) in the environment of every git command git-backup
 // runs, so hooks those commands fire do not re-enter git-backup.
 const InHookEnv = "GIT_BACKUP_IN_HOOK"
+
+// ShimEnv is set by the shim when it runs git-backup: the shim prints the one
+// line about a failure, so git-backup only logs it.
+const ShimEnv = "GIT_BACKUP_SHIM"
 
 // takesStdin lists hooks git feeds on stdin.
 var takesStdin = map[string]bool{"pre-push": true, "post-rewrite": true}
@@ -63,7 +67,7 @@ if [ -x "$hook" ]; then "$hook" "$@"; status=$?; fi
 	}
 	fmt.Fprintf(&b, `if [ -z "$%s" ] && [ -z "$%s" ]; then
 	if command -v git-backup >/dev/null 2>&1; then
-		git-backup hook %s "$@" <"$input" ||
+		%s=1 git-backup hook %s "$@" <"$input" ||
 			echo "git-backup: the %s hook failed; git is not affected (git backup hooks status tells more)" >&2
 	else
 		echo "git-backup: not found on PATH, %s hook skipped (install it, or: git backup hooks uninstall)" >&2
@@ -71,7 +75,7 @@ if [ -x "$hook" ]; then "$hook" "$@"; status=$?; fi
 fi
 [ "$input" = /dev/null ] || rm -f "$input"
 exit $status
-`, SkipEnv, InHookEnv, name, name, name)
+`, SkipEnv, InHookEnv, ShimEnv, name, name, name)
 	return b.Bytes()
 }
 

@@ -24,6 +24,9 @@ type AdvanceFacts struct {
 	// Rewritten maps old commit → new commit (post-rewrite): PENDING backups
 	// covered by an old commit are now covered by the new one.
 	Rewritten map[string]string
+	// CoverageAt measures coverage against one commit; a rewritten covering
+	// commit is followed only when the rewrite still contains the changes.
+	CoverageAt func(commit string, paths []gitstate.PathChange) float64
 	// Merged reports whether commit is reachable from an integration tip; may be nil.
 	Merged func(commit string) bool
 }
@@ -69,9 +72,21 @@ func PlanAdvance(v *View, f AdvanceFacts) *Batch {
 			var evs []gitstate.Event
 			covered := deref(bk.CoveredBy)
 			if nc, ok := f.Rewritten[covered]; ok && covered != "" {
-				evs = append(evs, gitstate.Event{Kind: gitstate.KindCover, Trigger: string(TriggerHook),
-					Reason: "covering commit " + short(covered) + " rewritten as " + short(nc), CoveredBy: nc})
-				covered = nc
+				cov := 1.0
+				if f.CoverageAt != nil {
+					cov = f.CoverageAt(nc, bk.Paths)
+				}
+				if cov >= 1 {
+					evs = append(evs, gitstate.Event{Kind: gitstate.KindCover, Trigger: string(TriggerHook),
+						Reason: "covering commit " + short(covered) + " rewritten as " + short(nc), CoveredBy: nc})
+					covered = nc
+				} else {
+					// The rewrite dropped some of the backed-up changes: the old
+					// commit no longer stands for them, and nothing merged will.
+					evs = append(evs, gitstate.Event{Kind: gitstate.KindCover, Trigger: string(TriggerHook), Coverage: ptr(round3(cov)),
+						Reason: fmt.Sprintf("covering commit %s rewritten as %s, which contains %.0f%% of its changes", short(covered), short(nc), cov*100)})
+					covered = ""
+				}
 			}
 			why := ""
 			switch {
@@ -102,6 +117,15 @@ func PlanAdvance(v *View, f AdvanceFacts) *Batch {
 // the commit to check CREATED backups against ("" to skip that part).
 func (s *Store) Advance(ctx context.Context, head, branch string, rewritten map[string]string) (*Batch, error) {
 	f := AdvanceFacts{Head: head, HeadBranch: branch, Rewritten: rewritten}
+	if len(rewritten) > 0 {
+		f.CoverageAt = func(commit string, paths []gitstate.PathChange) float64 {
+			cc, err := s.Repo.NewCoverageChecker([]string{commit})
+			if err != nil {
+				return 0
+			}
+			return cc.Coverage(paths)
+		}
+	}
 	if head != "" {
 		cc, err := s.Repo.NewCoverageChecker([]string{head})
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 
@@ -90,7 +91,10 @@ func (c *hooksStatusCmd) Run(ctx context.Context, a *App) error {
 	}
 	printHooks(a.Stdout, hs)
 	if p := a.repo.LogPath("hooks"); fileExists(p) {
-		fmt.Fprintf(a.Stdout, "\nhook failures are logged in %s\n", p)
+		fmt.Fprintf(a.Stdout, "\nhook problems are logged in %s; the latest:\n", p)
+		for _, l := range lastLines(p, 3) {
+			fmt.Fprintf(a.Stdout, "  %s\n", l)
+		}
 	}
 	return nil
 }
@@ -114,7 +118,19 @@ type hookCmd struct {
 	Args []string `arg:"" optional:"" passthrough:"" help:"git's arguments to the hook."`
 }
 
-func (c *hookCmd) Run(ctx context.Context, a *App) error {
+func (c *hookCmd) Run(ctx context.Context, a *App) (err error) {
+	defer func() {
+		// A hook must never crash loudly: log the panic and fail quietly.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s hook crashed: %v", c.Name, r)
+			if a.repo != nil {
+				_ = a.repo.AppendLog("hooks", fmt.Sprintf("%v\n%s", err, debug.Stack()))
+			}
+			if os.Getenv(hooks.ShimEnv) != "" {
+				err = silentError{err}
+			}
+		}
+	}()
 	// Hook managers call this directly, without our shim's checks.
 	if os.Getenv(hooks.SkipEnv) != "" || os.Getenv(hooks.InHookEnv) != "" {
 		return nil
@@ -140,5 +156,21 @@ func (c *hookCmd) Run(ctx context.Context, a *App) error {
 	if a.repo != nil {
 		_ = a.repo.AppendLog("hooks", fmt.Sprintf("%s %q: %v", c.Name, c.Args, err))
 	}
+	if os.Getenv(hooks.ShimEnv) != "" {
+		return silentError{err} // the shim prints the one line
+	}
 	return err
+}
+
+// lastLines returns the last n lines of the file at p (a short log).
+func lastLines(p string, n int) []string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return lines
 }

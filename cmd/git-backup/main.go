@@ -128,7 +128,10 @@ func exitCode(err error, stderr io.Writer) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "git-backup: %v\n", err)
+	var se silentError
+	if !errors.As(err, &se) {
+		fmt.Fprintf(stderr, "git-backup: %v\n", err)
+	}
 	var ue usageError
 	switch {
 	case errors.As(err, &ue):
@@ -144,6 +147,12 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	return exitFailed
 }
+
+// silentError is an error already reported elsewhere (a hook's log and the
+// shim's one line): it sets the exit code without printing.
+type silentError struct{ error }
+
+func (s silentError) Unwrap() error { return s.error }
 
 // usageError is a command line that parses but makes no sense.
 type usageError struct{ error }
