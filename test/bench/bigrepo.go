@@ -138,7 +138,7 @@ func benchCreate(ctx context.Context, m *measurer, b *bigRepo) (Row, error) {
 	progress("measuring create with %d changed files", len(b.changed))
 	create := trial{
 		prepare: b.modify,
-		run:     func() (time.Duration, []byte, error) { return timeGit(ctx, b.dir, "backup", "create", "-q") },
+		run:     func() (sample, []byte, error) { return timeGit(ctx, b.dir, "backup", "create", "-q") },
 		check: func(out []byte) error {
 			id, err := backupID(out)
 			if err != nil {
@@ -153,7 +153,7 @@ func benchCreate(ctx context.Context, m *measurer, b *bigRepo) (Row, error) {
 	}
 	stash := trial{
 		prepare: b.modify,
-		run:     func() (time.Duration, []byte, error) { return timeGit(ctx, b.dir, "stash", "create") },
+		run:     func() (sample, []byte, error) { return timeGit(ctx, b.dir, "stash", "create") },
 		check: func(out []byte) error {
 			if len(bytes.TrimSpace(out)) != 40 {
 				return fmt.Errorf("git stash create printed %q, want a commit ID", out)
@@ -186,7 +186,7 @@ func benchUnchanged(ctx context.Context, m *measurer, b *bigRepo) (Row, error) {
 		return Row{}, err
 	}
 	create := trial{
-		run: func() (time.Duration, []byte, error) { return timeGit(ctx, b.dir, "backup", "create", "-q") },
+		run: func() (sample, []byte, error) { return timeGit(ctx, b.dir, "backup", "create", "-q") },
 		check: func(out []byte) error {
 			if id := strings.TrimSpace(string(out)); id != want {
 				return fmt.Errorf("git backup create with nothing changed printed %q, want the existing backup %s", id, want)
@@ -195,7 +195,7 @@ func benchUnchanged(ctx context.Context, m *measurer, b *bigRepo) (Row, error) {
 		},
 	}
 	status := trial{
-		run: func() (time.Duration, []byte, error) { return timeGit(ctx, b.dir, "status", "--porcelain") },
+		run: func() (sample, []byte, error) { return timeGit(ctx, b.dir, "status", "--porcelain") },
 		check: func(out []byte) error {
 			if n := countLines(out); n != len(b.changed) {
 				return fmt.Errorf("git status --porcelain listed %d paths, want %d", n, len(b.changed))

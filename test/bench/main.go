@@ -96,7 +96,8 @@ type Row struct {
 	Baseline string    `json:"baseline"`
 	Backup   Durations `json:"git_backup"`
 	Base     Durations `json:"baseline_times"`
-	Ratio    float64   `json:"ratio"` // median over median
+	Ratio    float64   `json:"ratio"`     // median over median
+	CPURatio float64   `json:"cpu_ratio"` // the same for CPU time
 	Target   float64   `json:"target"`
 	Met      bool      `json:"met"`
 	Footnote string    `json:"footnote,omitempty"`
@@ -104,9 +105,10 @@ type Row struct {
 
 // Durations summarises the timed runs of one command, in milliseconds.
 type Durations struct {
-	MedianMS float64   `json:"median_ms"`
-	MinMS    float64   `json:"min_ms"`
-	RunsMS   []float64 `json:"runs_ms"`
+	MedianMS    float64   `json:"median_ms"`
+	MinMS       float64   `json:"min_ms"`
+	RunsMS      []float64 `json:"runs_ms"`
+	CPUMedianMS float64   `json:"cpu_median_ms"` // user + system, with the processes it started
 }
 
 func run(ctx context.Context, c config) error {
@@ -130,9 +132,7 @@ func run(ctx context.Context, c config) error {
 	} else {
 		defer os.RemoveAll(tmp)
 	}
-	if err := isolate(tmp); err != nil {
-		return err
-	}
+	// Build with the user's Go environment, before isolating git from it.
 	progress("building git-backup")
 	if err := buildBinary(ctx, filepath.Join(tmp, "bin")); err != nil {
 		return err
@@ -142,6 +142,9 @@ func run(ctx context.Context, c config) error {
 		Machine: machine(ctx),
 		Runs:    c.runs,
 		Warmup:  c.warmup,
+	}
+	if err := isolate(tmp); err != nil {
+		return err
 	}
 	m := &measurer{runs: c.runs, warmup: c.warmup}
 	if want["create"] || want["unchanged"] {
@@ -187,7 +190,7 @@ func notes(c config) []string {
 		fmt.Sprintf("Times are wall-clock milliseconds of whole processes: median of %d runs (minimum in parentheses), after %d warm-up run(s); "+
 			"the two commands of a row run alternately interleaved (A B, B A, …). `git backup …` goes through git's dispatcher, as a user runs it. "+
 			"ratio = git-backup median / baseline median.", c.runs, c.warmup),
-		fmt.Sprintf("Large repository: %d files (%d directories × %d files of about %d bytes), one commit, packed by `git gc`; "+
+		fmt.Sprintf("Large repository: %d files (%d directories × %d files of about %d bytes), one commit, packed (written by `git fast-import`), index fresh (nothing racily clean); "+
 			"%d tracked files in %d different directories get new content (not staged) before every timed create and every `git stash create`, outside the timed region.",
 			c.dirs*c.perDir, c.dirs, c.perDir, c.fileSize, c.changed, min(c.changed, c.dirs)),
 		"Baselines run with git's defaults (`git status` may refresh the index); `core.untrackedCache` and `core.fsmonitor` are off, as they are by default.",

@@ -34,7 +34,7 @@ func benchList(ctx context.Context, m *measurer, dir string, n int) ([]Row, erro
 		return nil, fmt.Errorf("git backup list --json printed %d backups, want %d", got, n)
 	}
 	list := trial{
-		run: func() (time.Duration, []byte, error) { return timeGit(ctx, dir, "backup", "list", "--json") },
+		run: func() (sample, []byte, error) { return timeGit(ctx, dir, "backup", "list", "--json") },
 		check: func(out []byte) error {
 			if got := countJSONBackups(out); got != n {
 				return fmt.Errorf("git backup list --json printed %d backups, want %d", got, n)
@@ -43,7 +43,7 @@ func benchList(ctx context.Context, m *measurer, dir string, n int) ([]Row, erro
 		},
 	}
 	refs := trial{
-		run: func() (time.Duration, []byte, error) {
+		run: func() (sample, []byte, error) {
 			return timeGit(ctx, dir, "for-each-ref", "refs/backups/snapshots")
 		},
 		check: func(out []byte) error {

@@ -16,30 +16,36 @@ type measurer struct {
 	runs, warmup int
 }
 
+// sample is one timed run: wall-clock time, and the CPU time (user and
+// system) of the process and every process it waited for.
+type sample struct {
+	wall, cpu time.Duration
+}
+
 // trial prepares one run outside the timed region, then runs and times it.
 // check looks at the output of the run.
 type trial struct {
 	prepare func() error
-	run     func() (time.Duration, []byte, error)
+	run     func() (sample, []byte, error)
 	check   func(out []byte) error
 }
 
 // pair times a and b alternately (a b, b a, a b, …), warm-up runs first, and
 // returns the timed durations of each.
-func (m *measurer) pair(a, b trial) (da, db []time.Duration, err error) {
-	one := func(t trial) (time.Duration, error) {
+func (m *measurer) pair(a, b trial) (da, db []sample, err error) {
+	one := func(t trial) (sample, error) {
 		if t.prepare != nil {
 			if err := t.prepare(); err != nil {
-				return 0, err
+				return sample{}, err
 			}
 		}
 		d, out, err := t.run()
 		if err != nil {
-			return 0, err
+			return sample{}, err
 		}
 		if t.check != nil {
 			if err := t.check(out); err != nil {
-				return 0, err
+				return sample{}, err
 			}
 		}
 		return d, nil
@@ -68,8 +74,8 @@ func (m *measurer) pair(a, b trial) (da, db []time.Duration, err error) {
 }
 
 // timeGit runs git with args in dir and returns how long the process took
-// (start to exit) and its stdout.
-func timeGit(ctx context.Context, dir string, args ...string) (time.Duration, []byte, error) {
+// (start to exit, and CPU) and its stdout.
+func timeGit(ctx context.Context, dir string, args ...string) (sample, []byte, error) {
 	var stdout, stderr bytes.Buffer
 	stdout.Grow(1 << 20)
 	cmd := exec.CommandContext(ctx, "git", args...)
@@ -79,9 +85,9 @@ func timeGit(ctx context.Context, dir string, args ...string) (time.Duration, []
 	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		return 0, nil, fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return sample{}, nil, fmt.Errorf("git %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
-	return d, stdout.Bytes(), nil
+	return sample{wall: d, cpu: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}, stdout.Bytes(), nil
 }
 
 // gitOut runs git in dir (untimed) and returns its trimmed stdout.
@@ -97,26 +103,35 @@ func gitOut(ctx context.Context, dir string, stdin io.Reader, args ...string) (s
 	return strings.TrimSpace(stdout.String()), nil
 }
 
-// summarise turns durations into milliseconds: median, minimum, all runs.
-func summarise(ds []time.Duration) Durations {
-	ms := make([]float64, len(ds))
-	for i, d := range ds {
-		ms[i] = float64(d.Microseconds()) / 1000
+// summarise turns samples into milliseconds: median, minimum, all runs, and
+// the median CPU time.
+func summarise(ss []sample) Durations {
+	wall := make([]float64, len(ss))
+	cpu := make([]float64, len(ss))
+	for i, s := range ss {
+		wall[i] = float64(s.wall.Microseconds()) / 1000
+		cpu[i] = float64(s.cpu.Microseconds()) / 1000
 	}
-	s := slices.Clone(ms)
+	return Durations{MedianMS: median(wall), MinMS: slices.Min(wall), RunsMS: wall, CPUMedianMS: median(cpu)}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
 	slices.Sort(s)
-	med := s[len(s)/2]
 	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
-	return Durations{MedianMS: med, MinMS: s[0], RunsMS: ms}
+	return s[len(s)/2]
 }
 
 // newRow fills in a row's ratio and verdict.
-func newRow(what, command, baseline string, target float64, a, b []time.Duration) Row {
+func newRow(what, command, baseline string, target float64, a, b []sample) Row {
 	r := Row{What: what, Command: command, Baseline: baseline, Backup: summarise(a), Base: summarise(b), Target: target}
 	if r.Base.MedianMS > 0 {
 		r.Ratio = r.Backup.MedianMS / r.Base.MedianMS
+	}
+	if r.Base.CPUMedianMS > 0 {
+		r.CPURatio = r.Backup.CPUMedianMS / r.Base.CPUMedianMS
 	}
 	r.Met = r.Ratio <= target
 	return r
@@ -146,16 +161,21 @@ func printTable(w io.Writer, rep Report) {
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "%s  \n", n)
 	}
+	var cpu []string
+	for i, r := range rep.Rows {
+		cpu = append(cpu, fmt.Sprintf("row %d %.2f×", i+1, r.CPURatio))
+	}
+	fmt.Fprintf(w, "CPU-time ratios (user + system of the process and the processes it ran, medians; steadier than wall-clock on a busy machine): %s.  \n", strings.Join(cpu, ", "))
 	m := rep.Machine
-	cpu := ""
+	model := ""
 	if m.CPU != "" {
-		cpu = ", " + m.CPU
+		model = ", " + m.CPU
 	}
 	kernel := ""
 	if m.Kernel != "" {
 		kernel = " " + m.Kernel
 	}
-	fmt.Fprintf(w, "Machine: %s/%s%s, nproc %d%s; %s; git %s. Date: %s.\n", m.OS, m.Arch, kernel, m.NProc, cpu, m.Go, m.Git, rep.Date)
+	fmt.Fprintf(w, "Machine: %s/%s%s, nproc %d%s; %s; git %s. Date: %s.\n", m.OS, m.Arch, kernel, m.NProc, model, m.Go, m.Git, rep.Date)
 }
 
 func ms(d Durations) string { return fmt.Sprintf("%.1f ms (%.1f)", d.MedianMS, d.MinMS) }
