@@ -1,12 +1,10 @@
 package gitstate
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Tip is the commit at the end of an integration branch (local or remote-tracking).
@@ -65,61 +63,82 @@ func (r *Repo) IntegrationTips(branch string) ([]Tip, error) {
 }
 
 // CoverageChecker measures how much of a backup's changes are present in a set
-// of commit trees. It caches the trees it reads, so checking many backups
-// against the same tips reads each tree once.
+// of commits. It asks git for "<commit>:<path>" of each changed path through
+// one cat-file process, so a check costs O(changed paths), whatever the size
+// of the repository.
 type CoverageChecker struct {
-	r     *Repo
-	trees []*object.Tree
+	r       *Repo
+	commits []string
 }
 
 // NewCoverageChecker prepares to check against the trees of commits.
 func (r *Repo) NewCoverageChecker(commits []string) (*CoverageChecker, error) {
-	cc := &CoverageChecker{r: r}
 	for _, c := range commits {
-		cm, err := r.readCommit(plumbing.NewHash(c))
-		if err != nil {
-			return nil, fmt.Errorf("coverage: %w", err)
+		if !isHex(c) || (len(c) != 40 && len(c) != 64) {
+			return nil, fmt.Errorf("coverage: %q is not a commit ID", c)
 		}
-		t, err := r.readTree(cm.TreeHash)
-		if err != nil {
-			return nil, fmt.Errorf("coverage: %w", err)
-		}
-		cc.trees = append(cc.trees, t)
 	}
-	return cc, nil
+	infos, err := r.objectInfos(commits)
+	if err != nil {
+		return nil, fmt.Errorf("coverage: %w", err)
+	}
+	for i, in := range infos {
+		if in.Missing || in.Type != "commit" {
+			return nil, fmt.Errorf("coverage: commit %s: %w", commits[i], ErrObjectMissing)
+		}
+	}
+	return &CoverageChecker{r: r, commits: commits}, nil
 }
 
 // Coverage is the share, weighted by size (at least 1 byte a path), of the
-// changes whose result is present in one of the trees: the same blob at the
-// same path, or the path absent for a deletion. No trees: 0.
+// changes whose result is present in one of the commits: the same blob at the
+// same path, or the path absent for a deletion. No commits: 0. When git
+// cannot be asked, it answers 0: unknown counts as uncovered.
 func (cc *CoverageChecker) Coverage(paths []PathChange) float64 {
-	if len(cc.trees) == 0 {
-		return 0
-	}
-	if len(paths) == 0 {
-		return 1
-	}
-	var total, covered float64
-	for _, p := range paths {
-		w := float64(max(p.Size, 1))
-		total += w
-		if cc.covers(p) {
-			covered += w
-		}
-	}
-	return covered / total
+	return cc.CoverageAll([][]PathChange{paths})[0]
 }
 
-// Covers reports whether one change is present in any tree.
-func (cc *CoverageChecker) covers(p PathChange) bool {
-	for _, t := range cc.trees {
-		e, err := t.FindEntry(p.Path)
-		switch {
-		case p.Blob == "" && errors.Is(err, object.ErrEntryNotFound), p.Blob == "" && errors.Is(err, object.ErrDirectoryNotFound):
-			return true
-		case err == nil && e.Hash.String() == p.Blob:
-			return true
+// CoverageAll measures many backups' changes in one round of requests.
+func (cc *CoverageChecker) CoverageAll(sets [][]PathChange) []float64 {
+	out := make([]float64, len(sets))
+	if len(cc.commits) == 0 {
+		return out
+	}
+	var names []string
+	for _, paths := range sets {
+		for _, p := range paths {
+			for _, c := range cc.commits {
+				names = append(names, c+":"+p.Path)
+			}
 		}
 	}
-	return false
+	infos, err := cc.r.objectInfos(names)
+	if err != nil {
+		return out
+	}
+	k := 0
+	for i, paths := range sets {
+		if len(paths) == 0 {
+			out[i] = 1
+			continue
+		}
+		var total, covered float64
+		for _, p := range paths {
+			w := float64(max(p.Size, 1))
+			total += w
+			hit := false
+			for range cc.commits {
+				in := infos[k]
+				k++
+				if (p.Blob == "" && in.Missing) || (p.Blob != "" && !in.Missing && in.ID == p.Blob) {
+					hit = true
+				}
+			}
+			if hit {
+				covered += w
+			}
+		}
+		out[i] = covered / total
+	}
+	return out
 }

@@ -3,7 +3,6 @@ package gitstate
 import (
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -24,41 +23,50 @@ var ErrObjectMissing = errors.New("object missing")
 
 // ReadBlob returns the content of blob id.
 func (r *Repo) ReadBlob(id string) ([]byte, error) {
-	s, err := r.storage()
-	if err != nil {
-		return nil, err
-	}
-	o, err := s.EncodedObject(plumbing.BlobObject, plumbing.NewHash(id))
-	if err != nil {
-		if errors.Is(err, plumbing.ErrObjectNotFound) {
-			return nil, fmt.Errorf("read blob %s: %w", id, ErrObjectMissing)
-		}
-		return nil, fmt.Errorf("read blob %s: %w", id, err)
-	}
-	rd, err := o.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("read blob %s: %w", id, err)
-	}
-	defer rd.Close()
-	b, err := io.ReadAll(rd)
-	if err != nil {
-		return nil, fmt.Errorf("read blob %s: %w", id, err)
-	}
-	return b, nil
+	return r.readObject(id, "blob")
 }
 
-// BlobSize returns the size of blob id without reading its content when it is
-// stored loose or undeltified.
+// ReadBlobs reads many blobs through one cat-file process, calling fn with
+// each in order. A missing blob is an error wrapping ErrObjectMissing.
+func (r *Repo) ReadBlobs(ids []string, fn func(i int, data []byte) error) error {
+	return r.objects(ids, func(i int, info objectInfo, content []byte) error {
+		if info.Missing {
+			return fmt.Errorf("read blob %s: %w", ids[i], ErrObjectMissing)
+		}
+		if info.Type != "blob" {
+			return fmt.Errorf("read blob %s: it is a %s", ids[i], info.Type)
+		}
+		return fn(i, content)
+	})
+}
+
+// BlobSize returns the size of blob id.
 func (r *Repo) BlobSize(id string) (int64, error) {
-	s, err := r.storage()
+	sz, err := r.BlobSizes([]string{id})
 	if err != nil {
 		return 0, err
 	}
-	sz, err := s.EncodedObjectSize(plumbing.NewHash(id))
-	if err != nil {
-		return 0, fmt.Errorf("size of blob %s: %w", id, err)
+	if sz[0] < 0 {
+		return 0, fmt.Errorf("size of blob %s: %w", id, ErrObjectMissing)
 	}
-	return sz, nil
+	return sz[0], nil
+}
+
+// BlobSizes returns the size of each object, -1 for a missing one, asking git
+// once for all of them.
+func (r *Repo) BlobSizes(ids []string) ([]int64, error) {
+	infos, err := r.objectInfos(ids)
+	if err != nil {
+		return nil, fmt.Errorf("object sizes: %w", err)
+	}
+	out := make([]int64, len(ids))
+	for i, in := range infos {
+		out[i] = in.Size
+		if in.Missing {
+			out[i] = -1
+		}
+	}
+	return out, nil
 }
 
 // writeBlob stores data as a blob and returns its ID.
@@ -87,19 +95,17 @@ func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
 	return h, nil
 }
 
-// readTree returns tree id.
+// readTree returns tree id, read through git and decoded by go-git.
 func (r *Repo) readTree(id plumbing.Hash) (*object.Tree, error) {
-	s, err := r.storage()
+	data, err := r.readObject(id.String(), "tree")
 	if err != nil {
 		return nil, err
 	}
-	t, err := object.GetTree(s, id)
-	if err != nil {
-		if errors.Is(err, plumbing.ErrObjectNotFound) {
-			return nil, fmt.Errorf("read tree %s: %w", id, ErrObjectMissing)
-		}
-		return nil, fmt.Errorf("read tree %s: %w", id, err)
+	t := &object.Tree{}
+	if err := t.Decode(memoryObject(plumbing.TreeObject, data)); err != nil {
+		return nil, fmt.Errorf("decode tree %s: %w", id, err)
 	}
+	t.Hash = id
 	return t, nil
 }
 
@@ -122,20 +128,27 @@ func (r *Repo) writeTree(entries []object.TreeEntry) (plumbing.Hash, error) {
 	return h, nil
 }
 
-// readCommit returns commit id.
+// readCommit returns commit id, read through git and decoded by go-git.
 func (r *Repo) readCommit(id plumbing.Hash) (*object.Commit, error) {
-	s, err := r.storage()
+	data, err := r.readObject(id.String(), "commit")
 	if err != nil {
 		return nil, err
 	}
-	c, err := object.GetCommit(s, id)
-	if err != nil {
-		if errors.Is(err, plumbing.ErrObjectNotFound) {
-			return nil, fmt.Errorf("read commit %s: %w", id, ErrObjectMissing)
-		}
-		return nil, fmt.Errorf("read commit %s: %w", id, err)
+	c := &object.Commit{}
+	if err := c.Decode(memoryObject(plumbing.CommitObject, data)); err != nil {
+		return nil, fmt.Errorf("decode commit %s: %w", id, err)
 	}
+	c.Hash = id
 	return c, nil
+}
+
+// memoryObject wraps raw object content for go-git's decoders.
+func memoryObject(t plumbing.ObjectType, data []byte) *plumbing.MemoryObject {
+	o := &plumbing.MemoryObject{}
+	o.SetType(t)
+	o.SetSize(int64(len(data)))
+	_, _ = o.Write(data)
+	return o
 }
 
 // CommitInfo is what callers need of a commit.
@@ -160,19 +173,10 @@ func (r *Repo) Commit(id string) (CommitInfo, error) {
 	return ci, nil
 }
 
-// HasObject reports whether object id is in the store, alternates included.
+// HasObject reports whether object id is in the store (alternates included).
 func (r *Repo) HasObject(id string) bool {
-	s, err := r.storage()
-	if err != nil {
-		return false
-	}
-	h := plumbing.NewHash(id)
-	if s.HasEncodedObject(h) == nil {
-		return true
-	}
-	// HasEncodedObject does not look into alternates (clone --shared, --reference).
-	_, err = s.EncodedObject(plumbing.AnyObject, h)
-	return err == nil
+	infos, err := r.objectInfos([]string{id})
+	return err == nil && !infos[0].Missing
 }
 
 // writeCommit stores a commit object.

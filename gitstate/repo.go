@@ -29,8 +29,10 @@ type Repo struct {
 	GitDir    string // this worktree's git dir (holds HEAD and the index)
 	CommonDir string // the git dir shared by all worktrees (objects, refs, config)
 
-	mu   sync.Mutex
-	objs *filesystem.Storage
+	mu         sync.Mutex
+	objs       *filesystem.Storage
+	batch      *catFile // git cat-file --batch, started on first use
+	batchCheck *catFile // git cat-file --batch-check
 }
 
 // Open finds the repository that contains dir, the way git does (GIT_DIR,
@@ -122,6 +124,12 @@ func (r *Repo) storage() (*filesystem.Storage, error) {
 func (r *Repo) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	for _, c := range []**catFile{&r.batch, &r.batchCheck} {
+		if *c != nil && (*c).cmd != nil {
+			(*c).close()
+		}
+		*c = nil
+	}
 	if r.objs == nil {
 		return nil
 	}

@@ -191,6 +191,8 @@ func (r *Repo) ChangedPaths(ctx context.Context, from, to string, pathspec ...st
 // parseRawDiff parses `git diff-tree -r -z` output.
 func (r *Repo) parseRawDiff(out []byte) ([]PathChange, error) {
 	var pcs []PathChange
+	var sizeIDs []string
+	var sizeAt []int
 	for len(out) > 0 {
 		i := bytes.IndexByte(out, 0)
 		if i < 0 {
@@ -223,11 +225,16 @@ func (r *Repo) parseRawDiff(out []byte) ([]PathChange, error) {
 			sizeOf = "" // a submodule's commit is not in this repository
 		}
 		if sizeOf != "" {
-			if sz, err := r.BlobSize(sizeOf); err == nil {
-				pc.Size = sz
-			}
+			sizeIDs, sizeAt = append(sizeIDs, sizeOf), append(sizeAt, len(pcs))
 		}
 		pcs = append(pcs, pc)
+	}
+	sizes, err := r.BlobSizes(sizeIDs)
+	if err != nil {
+		return nil, fmt.Errorf("list changed paths: %w", err)
+	}
+	for k, i := range sizeAt {
+		pcs[i].Size = max(sizes[k], 0)
 	}
 	return pcs, nil
 }
