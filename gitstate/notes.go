@@ -279,3 +279,10 @@ func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
 }
+
+// NewStateView rebuilds a view of the state from what a cache remembered of
+// it: commit, tree, layout, and each note's blob and path. Callers must have
+// checked that commit is still what refs/backups/state points to.
+func NewStateView(commit, tree, layout string, notes, paths map[string]string) *StateView {
+	return &StateView{Commit: commit, Tree: tree, Layout: layout, Notes: notes, paths: paths}
+}

@@ -153,7 +153,13 @@ func (s *Store) Advance(ctx context.Context, head, branch string, rewritten map[
 		f.Integration = cc
 		f.Merged = memoAncestry(func(c string) bool { return s.Repo.IsAncestorOfAny(ctx, c, commits) })
 	}
-	_, batch, err := s.Update(ctx, func(v *View) (*Batch, error) { return PlanAdvance(v, f), nil })
+	_, batch, err := s.UpdateLight(ctx, func(v *View) (*Batch, error) {
+		// Only CREATED and PENDING backups can advance: read just their notes.
+		if err := v.FullWhere(func(b *Backup) bool { return b.State == Created || b.State == Pending }); err != nil {
+			return nil, err
+		}
+		return PlanAdvance(v, f), nil
+	})
 	return batch, err
 }
 

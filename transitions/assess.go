@@ -1,6 +1,12 @@
 package transitions
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/git-backup/git-backup/gitstate"
+)
 
 // Assessment is a backup's confidence with the factors behind it.
 type Assessment struct {
@@ -11,8 +17,10 @@ type Assessment struct {
 }
 
 // Assess measures coverage of the given backups against the integration
-// branch's tips and sets each one's Confidence. It costs O(changed paths).
-func (s *Store) Assess(bs []*Backup) (map[*Backup]Assessment, error) {
+// branch's tips and sets each one's Confidence. It costs O(changed paths) of
+// the backups whose coverage against these tips is not in the view's cache.
+// v is the view the backups came from; it may be nil when none is light.
+func (s *Store) Assess(v *View, bs []*Backup) (map[*Backup]Assessment, error) {
 	branch, err := s.Repo.IntegrationBranch(s.Policy.IntegrationBranch)
 	if err != nil {
 		return nil, err
@@ -21,30 +29,76 @@ func (s *Store) Assess(bs []*Backup) (map[*Backup]Assessment, error) {
 	if err != nil {
 		return nil, err
 	}
-	var commits []string
-	against := ""
-	for i, t := range tips {
+	var commits, refs, sig []string
+	for _, t := range tips {
 		commits = append(commits, t.Commit)
-		if i > 0 {
-			against += ", "
-		}
-		against += t.Ref
+		refs = append(refs, t.Ref)
+		sig = append(sig, t.Ref+"="+t.Commit)
 	}
+	slices.Sort(sig)
+	against := strings.Join(refs, ", ")
+	tipsKey := strings.Join(sig, ",")
 	cc, err := s.Repo.NewCoverageChecker(commits)
 	if err != nil {
 		return nil, fmt.Errorf("assess: %w", err)
+	}
+	var cache *foldCache
+	if v != nil {
+		cache = v.cache
+	}
+	dirty := false
+	if cache != nil && cache.tips != tipsKey {
+		cache.tips, cache.coverage, dirty = tipsKey, map[string]float64{}, true
+	}
+	cov := make(map[*Backup]float64, len(bs))
+	var need []*Backup
+	for _, b := range bs {
+		switch {
+		case len(commits) == 0 || b.State == Deleted:
+			cov[b] = -1
+		case cache != nil && hasKey(cache.coverage, b.Snapshot):
+			cov[b] = cache.coverage[b.Snapshot]
+		default:
+			need = append(need, b)
+		}
+	}
+	if len(need) > 0 {
+		for _, b := range need {
+			if b.Light && v == nil {
+				return nil, fmt.Errorf("assess %s: its changed paths are not loaded", b.ID)
+			}
+		}
+		if v != nil {
+			if err := v.full(need); err != nil {
+				return nil, err
+			}
+		}
+		sets := make([][]gitstate.PathChange, len(need))
+		for i, b := range need {
+			sets[i] = b.Paths
+		}
+		for i, c := range cc.CoverageAll(sets) {
+			cov[need[i]] = c
+			if cache != nil && len(need[i].Damaged) == 0 {
+				cache.coverage[need[i].Snapshot], dirty = c, true
+			}
+		}
+	}
+	if dirty && v != nil {
+		v.saveCache()
 	}
 	access := s.Repo.LastAccess()
 	now := s.now()
 	out := make(map[*Backup]Assessment, len(bs))
 	for _, b := range bs {
-		cov := -1.0
-		if len(commits) > 0 && b.State != Deleted {
-			cov = cc.Coverage(b.Paths)
-		}
-		conf, fs := Confidence(b, Facts{Now: now, Coverage: cov, CoverageSource: against, LastAccess: access[b.ID]}, s.Policy)
+		conf, fs := Confidence(b, Facts{Now: now, Coverage: cov[b], CoverageSource: against, LastAccess: access[b.ID]}, s.Policy)
 		b.Confidence = conf
-		out[b] = Assessment{Confidence: conf, Factors: fs, Coverage: cov, Against: against}
+		out[b] = Assessment{Confidence: conf, Factors: fs, Coverage: cov[b], Against: against}
 	}
 	return out, nil
+}
+
+func hasKey[K comparable, V any](m map[K]V, k K) bool {
+	_, ok := m[k]
+	return ok
 }

@@ -71,7 +71,7 @@ func Confidence(b *Backup, f Facts, p Policy) (float64, []Factor) {
 		accessNote = "last used " + roundDuration(since) + " ago"
 	}
 	testsV, testsNote := 1.0, "touches no test files"
-	if n := countTestPaths(b); n > 0 {
+	if n := b.testPathCount(); n > 0 {
 		testsV, testsNote = 0, fmt.Sprintf("touches %d test file(s)", n)
 	}
 	fs := []Factor{
@@ -107,6 +107,14 @@ func isTestPath(p string) bool {
 		return true
 	}
 	return false
+}
+
+// testPathCount counts test paths, from Paths when loaded, else as cached.
+func (b *Backup) testPathCount() int {
+	if b.Paths != nil {
+		return countTestPaths(b)
+	}
+	return b.TestPaths
 }
 
 func countTestPaths(b *Backup) int {

@@ -59,9 +59,12 @@ func (s *Store) Create(ctx context.Context, o CreateOptions) (CreateResult, erro
 		return CreateResult{Reason: "nothing to back up: the work tree matches HEAD"}, nil
 	}
 	// Quick check before writing objects; decided again under compare-and-swap.
-	if v, err := s.Load(ctx); err != nil {
+	if v, err := s.LoadLight(ctx); err != nil {
 		return CreateResult{}, err
 	} else if b := newestLive(v, work.Head.Branch); b != nil && b.Tree == work.Tree {
+		if _, err := v.Full(b); err != nil {
+			return CreateResult{}, err
+		}
 		return CreateResult{Backup: b, Reason: "unchanged since backup " + b.ID}, nil
 	}
 	paths, err := s.Repo.ChangedPaths(ctx, baseTree, work.Tree)
@@ -85,14 +88,17 @@ func (s *Store) Create(ctx context.Context, o CreateOptions) (CreateResult, erro
 		return CreateResult{}, err
 	}
 	var res CreateResult
-	_, _, err = s.Update(ctx, func(v *View) (*Batch, error) {
+	_, _, err = s.UpdateLight(ctx, func(v *View) (*Batch, error) {
 		res = CreateResult{}
-		if b := newestLive(v, work.Head.Branch); b != nil && b.Tree == work.Tree {
-			res = CreateResult{Backup: b, Reason: "unchanged since backup " + b.ID}
-			return nil, nil
+		existing := newestLive(v, work.Head.Branch)
+		if existing == nil || existing.Tree != work.Tree {
+			existing = v.BySnapshot(snap) // the same commit: same second, same work
 		}
-		if b := v.BySnapshot(snap); b != nil { // the same commit: same second, same work
-			res = CreateResult{Backup: b, Reason: "unchanged since backup " + b.ID}
+		if existing != nil {
+			if _, err := v.Full(existing); err != nil {
+				return nil, err
+			}
+			res = CreateResult{Backup: existing, Reason: "unchanged since backup " + existing.ID}
 			return nil, nil
 		}
 		id := gitstate.NewBackupID(now, snap, func(id string) bool { return v.ByID(id) != nil })

@@ -42,6 +42,11 @@ type Backup struct {
 	// Ignored counts events that did not apply (an illegal move from a merge).
 	Ignored  int    `json:"-"`
 	NoteBlob string `json:"-"`
+	// TestPaths counts the changed paths that look like tests (a confidence factor).
+	TestPaths int `json:"-"`
+	// Light backups come from the fold cache without Events and Paths;
+	// View.Full loads them.
+	Light bool `json:"-"`
 }
 
 // Live reports whether the backup's snapshot ref should exist.
@@ -102,6 +107,7 @@ func Fold(snapshot string, evs []gitstate.Event, bad []gitstate.LineError) *Back
 			}
 			b.Trigger, b.Message, b.Files, b.SizeBytes = e.Trigger, e.Message, e.Files, e.SizeBytes
 			b.Tree, b.IncludeIgnored, b.Paths = e.Tree, e.IncludeIgnored, e.Paths
+			b.TestPaths = countTestPaths(b)
 			if e.Snapshot != snapshot {
 				b.Damaged = append(b.Damaged, "creation event names snapshot "+e.Snapshot+", the note is at "+snapshot)
 			}

@@ -32,10 +32,13 @@ func (s *Store) Move(ctx context.Context, req MoveRequest) (*Backup, error) {
 		return nil, fmt.Errorf("move %s: %w", req.ID, ErrNeedsArchive)
 	}
 	var moved *Backup
-	_, _, err := s.Update(ctx, func(v *View) (*Batch, error) {
+	_, _, err := s.UpdateLight(ctx, func(v *View) (*Batch, error) {
 		b := v.ByID(req.ID)
 		if b == nil {
 			return nil, fmt.Errorf("%w: %q", ErrUnknownBackup, req.ID)
+		}
+		if _, err := v.Full(b); err != nil {
+			return nil, err
 		}
 		if err := CheckMove(b.State, req.To, req.Force, b.Pinned, req.Trigger); err != nil {
 			return nil, fmt.Errorf("backup %s: %w", b.ID, err)
@@ -72,7 +75,7 @@ func (s *Store) Move(ctx context.Context, req MoveRequest) (*Backup, error) {
 // SetPinned pins or unpins a backup. It returns false when it already was so.
 func (s *Store) SetPinned(ctx context.Context, id string, pinned bool, trigger Trigger) (bool, error) {
 	changed := false
-	_, _, err := s.Update(ctx, func(v *View) (*Batch, error) {
+	_, _, err := s.UpdateLight(ctx, func(v *View) (*Batch, error) {
 		changed = false
 		b := v.ByID(id)
 		if b == nil {

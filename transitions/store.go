@@ -56,36 +56,184 @@ type View struct {
 	Backups []*Backup // newest first
 	byID    map[string]*Backup
 	bySnap  map[string]*Backup
+	store   *Store
+	cache   *foldCache
 }
 
-// Load reads refs/backups/state and folds every note: one pass over the state
-// tree in-process, no git process per backup.
+// Load reads every backup in full: events and changed paths.
 func (s *Store) Load(ctx context.Context) (*View, error) {
-	st, err := s.Repo.ReadState("")
+	v, err := s.LoadLight(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if err := v.FullWhere(func(*Backup) bool { return true }); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// LoadLight reads refs/backups/state through the fold cache: backups whose
+// note is unchanged since the cache was written come back light (no Events,
+// no Paths; View.Full loads them), the others are read and folded. When the
+// state has not moved, no object is read at all.
+func (s *Store) LoadLight(ctx context.Context) (*View, error) {
+	commit, err := s.Repo.StateCommit()
+	if err != nil {
+		return nil, err
+	}
+	c := decodeFoldCache(s.Repo.ReadCache(foldCacheName))
+	dirty := false
+	var st *gitstate.StateView
+	if c != nil && commit != "" && c.state == commit {
+		notes := make(map[string]string, len(c.notes))
+		paths := make(map[string]string, len(c.notes))
+		for snap, n := range c.notes {
+			notes[snap], paths[snap] = n.blob, n.path
+		}
+		st = gitstate.NewStateView(commit, c.tree, c.layout, notes, paths)
+	} else {
+		if st, err = s.Repo.ReadState(commit); err != nil {
+			return nil, err
+		}
+		old := c
+		c = newFoldCache()
+		c.state, c.tree, c.layout = st.Commit, st.Tree, st.Layout
+		if old != nil {
+			c.tips = old.tips
+			for snap := range st.Notes {
+				if v, ok := old.coverage[snap]; ok {
+					c.coverage[snap] = v
+				}
+			}
+			for _, blob := range st.Notes {
+				if e := old.entries[blob]; e != nil {
+					c.entries[blob] = e
+				}
+			}
+		}
+		for snap, blob := range st.Notes {
+			c.notes[snap] = cachedNote{blob: blob, path: st.NotePath(snap)}
+		}
+		dirty = true
 	}
 	if st.Layout != gitstate.LayoutVersion {
 		return nil, fmt.Errorf("%s has layout %q; this git-backup reads %q (upgrade git-backup)", gitstate.StateRef, st.Layout, gitstate.LayoutVersion)
 	}
-	v := &View{State: st, byID: map[string]*Backup{}, bySnap: map[string]*Backup{}}
+	v := &View{State: st, byID: map[string]*Backup{}, bySnap: map[string]*Backup{}, store: s, cache: c}
+	var need []*Backup
 	for snap, blob := range st.Notes {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		if e := c.entries[blob]; e != nil {
+			cp := *e
+			v.add(&cp)
+			continue
 		}
-		data, err := s.Repo.ReadBlob(blob)
-		var b *Backup
-		if err != nil {
-			b = &Backup{Snapshot: snap, RecordedCoverage: -1, Damaged: []string{"note unreadable: " + err.Error()}}
-		} else {
-			evs, bad := gitstate.ParseNote(data)
-			b = Fold(snap, evs, bad)
-		}
-		b.NoteBlob = blob
+		b := &Backup{Snapshot: snap, NoteBlob: blob, Light: true, RecordedCoverage: -1}
 		v.add(b)
+		need = append(need, b)
+	}
+	if err := v.full(need); err != nil {
+		return nil, err
+	}
+	for _, b := range need {
+		if len(b.Damaged) == 0 && b.ID != "" {
+			c.entries[b.NoteBlob] = lightCopy(b)
+			dirty = true
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	sortBackups(v.Backups)
+	if dirty {
+		v.saveCache()
+	}
 	return v, nil
+}
+
+// saveCache writes the fold cache, keeping only entries of current notes. A
+// cache that cannot be written (a read-only repository) is simply not kept.
+func (v *View) saveCache() {
+	c := v.cache
+	live := make(map[string]*Backup, len(c.notes))
+	for _, n := range c.notes {
+		if e := c.entries[n.blob]; e != nil {
+			live[n.blob] = e
+		}
+	}
+	c.entries = live
+	_ = v.store.Repo.WriteCache(foldCacheName, c.encode())
+}
+
+// Full loads b's events and changed paths if b is light.
+func (v *View) Full(b *Backup) (*Backup, error) {
+	if err := v.full([]*Backup{b}); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// FullWhere loads every light backup for which want is true, reading their
+// notes through one cat-file process.
+func (v *View) FullWhere(want func(*Backup) bool) error {
+	var bs []*Backup
+	for _, b := range v.Backups {
+		if b.Light && want(b) {
+			bs = append(bs, b)
+		}
+	}
+	return v.full(bs)
+}
+
+// full replaces light backups in place with the fold of their notes, so every
+// pointer to them sees the full backup.
+func (v *View) full(bs []*Backup) error {
+	var ids []string
+	var todo []*Backup
+	for _, b := range bs {
+		if b.Light {
+			ids, todo = append(ids, b.NoteBlob), append(todo, b)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	read := make([]bool, len(ids))
+	err := v.store.Repo.ReadBlobs(ids, func(i int, data []byte) error {
+		evs, bad := gitstate.ParseNote(data)
+		v.replace(todo[i], Fold(todo[i].Snapshot, evs, bad))
+		read[i] = true
+		return nil
+	})
+	if err != nil {
+		// Read what can be read one by one, and mark the rest as damaged.
+		for i, b := range todo {
+			if read[i] {
+				continue
+			}
+			data, rerr := v.store.Repo.ReadBlob(ids[i])
+			if rerr != nil {
+				v.replace(b, &Backup{Snapshot: b.Snapshot, RecordedCoverage: -1, Damaged: []string{"note unreadable: " + rerr.Error()}})
+				continue
+			}
+			evs, bad := gitstate.ParseNote(data)
+			v.replace(b, Fold(b.Snapshot, evs, bad))
+		}
+	}
+	return nil
+}
+
+// replace overwrites b with the full fold f, keeping b's identity and note.
+func (v *View) replace(b, f *Backup) {
+	blob := b.NoteBlob
+	oldID := b.ID
+	*b = *f
+	b.NoteBlob = blob
+	if oldID != "" && oldID != b.ID {
+		delete(v.byID, oldID)
+	}
+	if b.ID != "" {
+		v.byID[b.ID] = b
+	}
 }
 
 func (v *View) add(b *Backup) {
@@ -180,6 +328,17 @@ type Decider func(v *View) (*Batch, error)
 // with backoff and a fresh view when another writer got there first. It
 // returns the view the batch was decided on and the batch as committed.
 func (s *Store) Update(ctx context.Context, decide Decider) (*View, *Batch, error) {
+	return s.update(ctx, s.Load, decide)
+}
+
+// UpdateLight is Update on a light view (LoadLight): deciders that need a
+// backup's events or changed paths call View.Full for it. Hooks and create
+// use it, so their cost does not grow with every backup's log.
+func (s *Store) UpdateLight(ctx context.Context, decide Decider) (*View, *Batch, error) {
+	return s.update(ctx, s.LoadLight, decide)
+}
+
+func (s *Store) update(ctx context.Context, load func(context.Context) (*View, error), decide Decider) (*View, *Batch, error) {
 	mu := s.Repo.WriterLock()
 	mu.Lock()
 	defer mu.Unlock()
@@ -189,7 +348,7 @@ func (s *Store) Update(ctx context.Context, decide Decider) (*View, *Batch, erro
 	}
 	backoff := 5 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		v, err := s.Load(ctx)
+		v, err := load(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -240,6 +399,11 @@ func (s *Store) commit(ctx context.Context, v *View, b *Batch) error {
 					return fmt.Errorf("read note of %s: %w", c.Backup.ID, err)
 				}
 				old = data
+				// A light backup carries no events: the clock comes from the note.
+				evs, _ := gitstate.ParseNote(data)
+				for _, e := range evs {
+					clock = max(clock, e.Clock+1)
+				}
 			}
 		}
 		if prev, ok := notes[snap]; ok {

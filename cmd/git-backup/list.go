@@ -32,7 +32,7 @@ func (c *listCmd) Run(ctx context.Context, a *App) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.Load(ctx)
+	v, err := s.LoadLight(ctx)
 	if err != nil {
 		return err
 	}
@@ -45,7 +45,7 @@ func (c *listCmd) Run(ctx context.Context, a *App) error {
 			bs = append(bs, b)
 		}
 	}
-	if _, err := s.Assess(bs); err != nil {
+	if _, err := s.Assess(v, bs); err != nil {
 		return err
 	}
 	switch c.Sort {

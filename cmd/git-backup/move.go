@@ -50,7 +50,7 @@ func (a *App) move(ctx context.Context, ref string, to transitions.State, force 
 	if err := transitions.CheckMove(b.State, to, force, b.Pinned, transitions.TriggerUser); err != nil {
 		return fmt.Errorf("backup %s: %w", b.ID, err)
 	}
-	if _, err := s.Assess([]*transitions.Backup{b}); err != nil {
+	if _, err := s.Assess(nil, []*transitions.Backup{b}); err != nil {
 		return err
 	}
 	q := fmt.Sprintf("move backup %s from %s to %s (confidence %.2f)?", b.ID, b.State, to, b.Confidence)

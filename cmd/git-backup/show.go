@@ -31,7 +31,7 @@ func (c *showCmd) Run(ctx context.Context, a *App) error {
 		return err
 	}
 	last := s.Repo.LastAccess()[b.ID]
-	as, err := s.Assess([]*transitions.Backup{b})
+	as, err := s.Assess(nil, []*transitions.Backup{b})
 	if err != nil {
 		return err
 	}
