@@ -75,6 +75,10 @@ type Manifest struct {
 	Backup  Backup   `json:"backup"`
 	Files   []File   `json:"files"`   // added or modified paths, sorted by path
 	Deleted []string `json:"deleted"` // paths the backup removed, sorted
+	// Commit is the snapshot commit object as git stores it (without the
+	// "commit <size>" header), base64-encoded, so the identical commit can be
+	// written again when the archive is brought back; "" when not recorded.
+	Commit string `json:"commit"`
 }
 
 // Backup holds the backup's fields, so an archive can be understood (and
@@ -311,6 +315,8 @@ func decodeManifest(r io.Reader) (Manifest, error) {
 			err = dec.Decode(&m.Hash)
 		case "backup":
 			err = dec.Decode(&m.Backup)
+		case "commit":
+			err = dec.Decode(&m.Commit)
 		default: // a field from a later minor version
 			var skip json.RawMessage
 			err = dec.Decode(&skip)
