@@ -2,9 +2,9 @@ package gitstate
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
-
-	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // Tip is the commit at the end of an integration branch (local or remote-tracking).
@@ -19,12 +19,11 @@ func (r *Repo) IntegrationBranch(configured string) (string, error) {
 	if configured != "" {
 		return strings.TrimPrefix(configured, "refs/heads/"), nil
 	}
-	s, err := r.storage()
-	if err != nil {
-		return "", err
-	}
-	if ref, err := s.Reference("refs/remotes/origin/HEAD"); err == nil && ref.Type() == plumbing.SymbolicReference {
-		return strings.TrimPrefix(ref.Target().String(), "refs/remotes/origin/"), nil
+	// A symbolic ref is always a loose file: packed-refs cannot hold one.
+	if b, err := os.ReadFile(filepath.Join(r.CommonDir, "refs", "remotes", "origin", "HEAD")); err == nil {
+		if target, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "ref: refs/remotes/origin/"); ok && target != "" {
+			return target, nil
+		}
 	}
 	for _, b := range []string{"main", "master"} {
 		if id, err := r.ReadRef("refs/heads/" + b); err == nil && id != "" {

@@ -1,6 +1,7 @@
 package gitstate
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -53,25 +55,58 @@ func (r *Repo) Head() (Head, error) {
 // ReadRef returns the object ID ref points to (following symbolic refs), or ""
 // when it does not exist.
 func (r *Repo) ReadRef(name string) (string, error) {
-	s, err := r.storage()
-	if err != nil {
-		return "", err
-	}
 	for range 5 {
-		ref, err := s.Reference(plumbing.ReferenceName(name))
-		if err != nil {
-			if errors.Is(err, plumbing.ErrReferenceNotFound) {
-				return "", nil
+		dir := r.CommonDir
+		if name == "HEAD" || !strings.HasPrefix(name, "refs/") || strings.HasPrefix(name, "refs/worktree/") || strings.HasPrefix(name, "refs/bisect/") {
+			dir = r.GitDir // per-worktree refs
+		}
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err == nil {
+			v := strings.TrimSpace(string(b))
+			if target, ok := strings.CutPrefix(v, "ref: "); ok {
+				name = target
+				continue
 			}
+			if !plumbing.IsHash(v) {
+				return "", fmt.Errorf("read ref %q: unexpected content %q", name, v)
+			}
+			return strings.ToLower(v), nil
+		}
+		var pe *fs.PathError
+		if !errors.Is(err, fs.ErrNotExist) && !(errors.As(err, &pe) && errors.Is(pe.Err, syscall.EISDIR)) && !errors.Is(err, syscall.ENOTDIR) {
 			return "", fmt.Errorf("read ref %q: %w", name, err)
 		}
-		if ref.Type() == plumbing.SymbolicReference {
-			name = ref.Target().String()
-			continue
+		packed, err := r.packedRefMap()
+		if err != nil {
+			return "", fmt.Errorf("read ref %q: %w", name, err)
 		}
-		return ref.Hash().String(), nil
+		return packed[name], nil
 	}
 	return "", fmt.Errorf("read ref %q: symbolic refs nested too deep", name)
+}
+
+// packedRefMap returns every ref in packed-refs, parsed once per version of
+// the file (by size and modification time).
+func (r *Repo) packedRefMap() (map[string]string, error) {
+	p := filepath.Join(r.CommonDir, "packed-refs")
+	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.packed != nil && r.packedSize == fi.Size() && r.packedTime.Equal(fi.ModTime()) {
+		return r.packed, nil
+	}
+	m := map[string]string{}
+	if err := readPackedRefs(p, "", m); err != nil {
+		return nil, err
+	}
+	r.packed, r.packedSize, r.packedTime = m, fi.Size(), fi.ModTime()
+	return m, nil
 }
 
 // RefsWithPrefix returns every ref under prefix with the object it points to
@@ -125,19 +160,30 @@ func (r *Repo) RefsWithPrefix(prefix string) (map[string]string, error) {
 
 // packedRefs adds the refs under prefix from the packed-refs file to out.
 func (r *Repo) packedRefs(prefix string, out map[string]string) error {
-	b, err := os.ReadFile(filepath.Join(r.CommonDir, "packed-refs"))
+	return readPackedRefs(filepath.Join(r.CommonDir, "packed-refs"), prefix, out)
+}
+
+// readPackedRefs adds the refs under prefix in packed-refs file p to out.
+func readPackedRefs(p, prefix string, out map[string]string) error {
+	b, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if line == "" || line[0] == '#' || line[0] == '^' { // header, peeled tag
+	for len(b) > 0 {
+		var line []byte
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			line, b = b, nil
+		}
+		if len(line) < 42 || line[0] == '#' || line[0] == '^' { // header, peeled tag
 			continue
 		}
-		id, name, ok := strings.Cut(strings.TrimSpace(line), " ")
-		if ok && strings.HasPrefix(name, prefix) && plumbing.IsHash(id) {
+		id, name := string(line[:40]), string(bytes.TrimSpace(line[41:]))
+		if line[40] == ' ' && strings.HasPrefix(name, prefix) && plumbing.IsHash(id) {
 			out[name] = strings.ToLower(id)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing/cache"
@@ -33,6 +34,10 @@ type Repo struct {
 	objs       *filesystem.Storage
 	batch      *catFile // git cat-file --batch, started on first use
 	batchCheck *catFile // git cat-file --batch-check
+
+	packed     map[string]string // packed-refs, parsed once per version of the file
+	packedSize int64
+	packedTime time.Time
 }
 
 // Open finds the repository that contains dir, the way git does (GIT_DIR,

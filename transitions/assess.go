@@ -21,6 +21,17 @@ type Assessment struct {
 // the backups whose coverage against these tips is not in the view's cache.
 // v is the view the backups came from; it may be nil when none is light.
 func (s *Store) Assess(v *View, bs []*Backup) (map[*Backup]Assessment, error) {
+	return s.assess(v, bs, true)
+}
+
+// Score sets the Confidence of each backup like Assess, without building the
+// explanations: what list needs for thousands of backups.
+func (s *Store) Score(v *View, bs []*Backup) error {
+	_, err := s.assess(v, bs, false)
+	return err
+}
+
+func (s *Store) assess(v *View, bs []*Backup, explain bool) (map[*Backup]Assessment, error) {
 	branch, err := s.Repo.IntegrationBranch(s.Policy.IntegrationBranch)
 	if err != nil {
 		return nil, err
@@ -89,6 +100,12 @@ func (s *Store) Assess(v *View, bs []*Backup) (map[*Backup]Assessment, error) {
 	}
 	access := s.Repo.LastAccess()
 	now := s.now()
+	if !explain {
+		for _, b := range bs {
+			b.Confidence = ConfidenceScore(b, Facts{Now: now, Coverage: cov[b], CoverageSource: against, LastAccess: access[b.ID]}, s.Policy)
+		}
+		return nil, nil
+	}
 	out := make(map[*Backup]Assessment, len(bs))
 	for _, b := range bs {
 		conf, fs := Confidence(b, Facts{Now: now, Coverage: cov[b], CoverageSource: against, LastAccess: access[b.ID]}, s.Policy)

@@ -81,7 +81,7 @@ func optUnquote(s string) (*string, error) {
 	if s == "-" {
 		return nil, nil
 	}
-	u, err := strconv.Unquote(s)
+	u, err := unquote(s)
 	if err != nil {
 		return nil, err
 	}
@@ -93,16 +93,18 @@ func decodeFoldCache(data []byte) *foldCache {
 	if !bytes.HasPrefix(data, []byte(foldCacheHeader+"\n")) {
 		return nil
 	}
-	c := newFoldCache()
+	n := bytes.Count(data, []byte{'\n'})
+	c := &foldCache{notes: make(map[string]cachedNote, n), coverage: make(map[string]float64, n), entries: make(map[string]*Backup, n)}
 	sc := bufio.NewScanner(bytes.NewReader(data[len(foldCacheHeader)+1:]))
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var f []string
 	for sc.Scan() {
-		f := strings.Split(sc.Text(), "\t")
+		f = splitTabs(f[:0], sc.Text())
 		var err error
 		switch {
 		case f[0] == "state" && len(f) == 4:
 			c.state, c.tree = f[1], f[2]
-			c.layout, err = strconv.Unquote(f[3])
+			c.layout, err = unquote(f[3])
 		case f[0] == "tips" && len(f) == 2:
 			c.tips = f[1]
 		case f[0] == "n" && len(f) == 5:
@@ -124,8 +126,28 @@ func decodeFoldCache(data []byte) *foldCache {
 	return c
 }
 
+// splitTabs splits s at tabs into f, reusing f's storage.
+func splitTabs(f []string, s string) []string {
+	for {
+		i := strings.IndexByte(s, '\t')
+		if i < 0 {
+			return append(f, s)
+		}
+		f = append(f, s[:i])
+		s = s[i+1:]
+	}
+}
+
+// unquote is strconv.Unquote with a fast path for strings without escapes.
+func unquote(s string) (string, error) {
+	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' && strings.IndexByte(s, '\\') < 0 {
+		return s[1 : len(s)-1], nil
+	}
+	return strconv.Unquote(s)
+}
+
 func (c *foldCache) addNote(snap, blob, qpath, cov string) error {
-	path, err := strconv.Unquote(qpath)
+	path, err := unquote(qpath)
 	if err != nil {
 		return err
 	}
@@ -153,10 +175,10 @@ func (c *foldCache) addEntry(snap, blob string, f []string) error {
 	}
 	created, updated = parseInt(f[2]), parseInt(f[3])
 	b.CreatedAt, b.UpdatedAt = time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()
-	if b.Trigger, err = strconv.Unquote(f[4]); err != nil {
+	if b.Trigger, err = unquote(f[4]); err != nil {
 		return err
 	}
-	if b.Message, err = strconv.Unquote(f[5]); err != nil {
+	if b.Message, err = unquote(f[5]); err != nil {
 		return err
 	}
 	b.Files, b.SizeBytes = int(parseInt(f[6])), parseInt(f[7])

@@ -40,6 +40,24 @@ const (
 // Confidence is the cleanup confidence of b in [0,1], with its factors.
 // A pinned backup has confidence 0.
 func Confidence(b *Backup, f Facts, p Policy) (float64, []Factor) {
+	return confidence(b, f, p, true)
+}
+
+// ConfidenceScore is Confidence without the explanations, for callers that
+// score many backups (list).
+func ConfidenceScore(b *Backup, f Facts, p Policy) float64 {
+	c, _ := confidence(b, f, p, false)
+	return c
+}
+
+// confidence computes the factors; the notes only when explain is set.
+func confidence(b *Backup, f Facts, p Policy, explain bool) (float64, []Factor) {
+	note := func(s func() string) string {
+		if explain {
+			return s()
+		}
+		return ""
+	}
 	cov := f.Coverage
 	covNote := "share of changed bytes found on " + f.CoverageSource
 	if cov < 0 {
@@ -55,7 +73,7 @@ func Confidence(b *Backup, f Facts, p Policy) (float64, []Factor) {
 	age := f.Now.Sub(b.CreatedAt)
 	ageV := clamp01(age.Hours() / 24)
 	var sizeV float64
-	sizeNote := fmt.Sprintf("%s changed", humanBytes(b.SizeBytes))
+	sizeNote := note(func() string { return fmt.Sprintf("%s changed", humanBytes(b.SizeBytes)) })
 	switch {
 	case p.HugeThreshold > 0 && b.SizeBytes >= p.HugeThreshold:
 		sizeV, sizeNote = 0, sizeNote+", huge: cleaned only with full coverage or an archive"
@@ -68,29 +86,31 @@ func Confidence(b *Backup, f Facts, p Policy) (float64, []Factor) {
 	if !f.LastAccess.IsZero() {
 		since := f.Now.Sub(f.LastAccess)
 		accessV = clamp01(since.Hours() / (7 * 24))
-		accessNote = "last used " + roundDuration(since) + " ago"
+		accessNote = note(func() string { return "last used " + roundDuration(since) + " ago" })
 	}
 	testsV, testsNote := 1.0, "touches no test files"
 	if n := b.testPathCount(); n > 0 {
-		testsV, testsNote = 0, fmt.Sprintf("touches %d test file(s)", n)
+		testsV, testsNote = 0, note(func() string { return fmt.Sprintf("touches %d test file(s)", n) })
 	}
-	fs := []Factor{
-		{Name: "coverage", Value: round3(cov), Weight: weightCoverage, Note: covNote},
-		{Name: "age", Value: round3(ageV), Weight: weightAge, Note: roundDuration(age) + " old; full weight after 1 day"},
-		{Name: "size", Value: sizeV, Weight: weightSize, Note: sizeNote},
-		{Name: "last_access", Value: round3(accessV), Weight: weightAccess, Note: accessNote},
-		{Name: "tests", Value: testsV, Weight: weightTests, Note: testsNote},
-	}
+	var fs [6]Factor
+	fs[0] = Factor{Name: "coverage", Value: round3(cov), Weight: weightCoverage, Note: covNote}
+	fs[1] = Factor{Name: "age", Value: round3(ageV), Weight: weightAge, Note: note(func() string { return roundDuration(age) + " old; full weight after 1 day" })}
+	fs[2] = Factor{Name: "size", Value: sizeV, Weight: weightSize, Note: sizeNote}
+	fs[3] = Factor{Name: "last_access", Value: round3(accessV), Weight: weightAccess, Note: accessNote}
+	fs[4] = Factor{Name: "tests", Value: testsV, Weight: weightTests, Note: testsNote}
 	total := 0.0
-	for _, x := range fs {
+	for _, x := range fs[:5] {
 		total += x.Value * x.Weight
 	}
 	pinV, pinNote := 1.0, "not pinned"
 	if b.Pinned {
 		pinV, pinNote, total = 0, "pinned: never cleaned automatically", 0
 	}
-	fs = append(fs, Factor{Name: "pinned", Value: pinV, Weight: 0, Note: pinNote + " (multiplies the total)"})
-	return round3(clamp01(total)), fs
+	fs[5] = Factor{Name: "pinned", Value: pinV, Weight: 0, Note: pinNote + " (multiplies the total)"}
+	if !explain {
+		return round3(clamp01(total)), nil
+	}
+	return round3(clamp01(total)), fs[:]
 }
 
 // isTestPath recognises common test file and directory conventions.

@@ -45,7 +45,7 @@ func (c *listCmd) Run(ctx context.Context, a *App) error {
 			bs = append(bs, b)
 		}
 	}
-	if _, err := s.Assess(v, bs); err != nil {
+	if err := s.Score(v, bs); err != nil {
 		return err
 	}
 	switch c.Sort {
@@ -58,10 +58,8 @@ func (c *listCmd) Run(ctx context.Context, a *App) error {
 		bs = bs[:c.Limit]
 	}
 	if a.JSON {
-		if bs == nil {
-			bs = []*transitions.Backup{}
-		}
-		return a.printJSON(bs)
+		_, err := a.Stdout.Write(transitions.AppendBackupsJSON(nil, bs))
+		return err
 	}
 	if len(bs) == 0 {
 		if !a.Quiet {
