@@ -214,7 +214,10 @@ func (a *applier) check(v *View, ms []PlannedMove) ([]PlannedMove, []Skip, error
 			dropped = append(dropped, Skip{Backup: b, ID: b.ID, State: st, Why: SkipState, Reason: err.Error()})
 			continue
 		}
-		if age := a.s.now().Sub(b.CreatedAt); (m.To == Archived || m.To == Deleted) && age < a.s.Policy.MinAge {
+		// Nothing younger than minAge is cleaned; the user may archive it
+		// (its content stays, in a verified archive).
+		young := m.To == Deleted || m.To == Archived && m.Trigger != TriggerUser
+		if age := a.s.now().Sub(b.CreatedAt); young && age < a.s.Policy.MinAge {
 			dropped = append(dropped, Skip{Backup: b, ID: b.ID, State: st, Why: SkipMinAge, Reason: fmt.Sprintf("%s old, younger than minAge %s", roundDuration(age), FormatDuration(a.s.Policy.MinAge))})
 			continue
 		}

@@ -331,3 +331,24 @@ func TestApply_reusesAVerifiedArchive(t *testing.T) {
 		t.Errorf("state %s", got.State)
 	}
 }
+
+func TestApply_archiveForcedFromCreated(t *testing.T) {
+	dir, s := cleanRepo(t)
+	ctx := context.Background()
+	b := backupOf(t, s, dir, "y.new", "y\n")
+	planner := func(v *View, f PlanFacts) Plan { return PlanArchive(v, []string{b.ID}, f, s.Policy, true) }
+	if p := planApply(t, s, func(v *View, f PlanFacts) Plan { return PlanArchive(v, []string{b.ID}, f, s.Policy, false) }); len(p.Moves) != 0 || len(p.Skipped) != 1 {
+		t.Fatalf("without force: %+v", p)
+	}
+	plan := planApply(t, s, planner)
+	if len(plan.Moves) != 1 || !plan.Moves[0].Forced {
+		t.Fatalf("plan = %+v, want one forced archive", plan.Moves)
+	}
+	if _, err := s.Apply(ctx, plan, ApplyOptions{Replan: planner}); err != nil {
+		t.Fatal(err)
+	}
+	got := backupNow(t, s, b.ID)
+	if got.State != Archived || refOf(t, s, b.ID) != "" || !got.Events[len(got.Events)-1].Forced {
+		t.Errorf("state %s, events %+v", got.State, got.Events)
+	}
+}
