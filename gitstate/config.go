@@ -19,7 +19,13 @@ type ConfigEntry struct {
 // ReadConfig returns every config value visible in the repository, in git's
 // order (later entries override earlier ones).
 func (r *Repo) ReadConfig(ctx context.Context) ([]ConfigEntry, error) {
-	out, err := r.git(ctx, runOpts{readOnly: true}, "config", "-z", "--list", "--show-scope")
+	return ReadConfigAt(ctx, r.root())
+}
+
+// ReadConfigAt is ReadConfig for the repository that contains dir, without
+// opening it first, so a command can read config while it opens the repository.
+func ReadConfigAt(ctx context.Context, dir string) ([]ConfigEntry, error) {
+	out, err := git(ctx, runOpts{dir: dir, readOnly: true}, "config", "-z", "--list", "--show-scope")
 	if err != nil {
 		var ge *GitError
 		if errors.As(err, &ge) && ge.Code == 1 && strings.TrimSpace(ge.Stderr) == "" {

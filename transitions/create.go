@@ -25,6 +25,9 @@ type CreateResult struct {
 	Backup  *Backup
 	Created bool   // false: an existing backup already holds this work, or nothing changed
 	Reason  string // why nothing was created
+	// View is the state the result was read from; an existing backup may be
+	// light (View.Full loads it).
+	View *View
 }
 
 var triggerName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
@@ -47,29 +50,28 @@ func (s *Store) Create(ctx context.Context, o CreateOptions) (CreateResult, erro
 	if err != nil {
 		return CreateResult{}, err
 	}
-	baseTree := ""
-	if work.Head.Commit != "" {
-		c, err := s.Repo.Commit(work.Head.Commit)
-		if err != nil {
-			return CreateResult{}, fmt.Errorf("create: read HEAD: %w", err)
-		}
-		baseTree = c.Tree
-	}
-	if work.Tree == baseTree || (baseTree == "" && work.Tree == gitstate.EmptyTreeID) {
-		return CreateResult{Reason: "nothing to back up: the work tree matches HEAD"}, nil
-	}
 	// Quick check before writing objects; decided again under compare-and-swap.
+	// Nothing here reads an object: the common "nothing changed" case costs
+	// the snapshot of the work tree and one read of the (cached) state.
 	if v, err := s.LoadLight(ctx); err != nil {
 		return CreateResult{}, err
 	} else if b := newestLive(v, work.Head.Branch); b != nil && b.Tree == work.Tree {
-		if _, err := v.Full(b); err != nil {
-			return CreateResult{}, err
+		// A backup never equals its own base; but HEAD may have moved onto
+		// this very content since (the work was committed).
+		if work.Head.Commit != "" && deref(b.Base) != work.Head.Commit {
+			if c, err := s.Repo.Commit(work.Head.Commit); err == nil && c.Tree == work.Tree {
+				return CreateResult{Reason: "nothing to back up: the work tree matches HEAD"}, nil
+			}
 		}
-		return CreateResult{Backup: b, Reason: "unchanged since backup " + b.ID}, nil
+		return CreateResult{Backup: b, View: v, Reason: "unchanged since backup " + b.ID}, nil
 	}
-	paths, err := s.Repo.ChangedPaths(ctx, baseTree, work.Tree)
+	// diff-tree takes the HEAD commit for its tree ("" is the empty tree).
+	paths, err := s.Repo.ChangedPaths(ctx, work.Head.Commit, work.Tree)
 	if err != nil {
 		return CreateResult{}, err
+	}
+	if len(paths) == 0 {
+		return CreateResult{Reason: "nothing to back up: the work tree matches HEAD"}, nil
 	}
 	var size int64
 	for _, p := range paths {
@@ -95,10 +97,7 @@ func (s *Store) Create(ctx context.Context, o CreateOptions) (CreateResult, erro
 			existing = v.BySnapshot(snap) // the same commit: same second, same work
 		}
 		if existing != nil {
-			if _, err := v.Full(existing); err != nil {
-				return nil, err
-			}
-			res = CreateResult{Backup: existing, Reason: "unchanged since backup " + existing.ID}
+			res = CreateResult{Backup: existing, View: v, Reason: "unchanged since backup " + existing.ID}
 			return nil, nil
 		}
 		id := gitstate.NewBackupID(now, snap, func(id string) bool { return v.ByID(id) != nil })

@@ -29,6 +29,28 @@ type App struct {
 	store  *transitions.Store
 	config []gitstate.ConfigEntry
 	in     *bufio.Reader
+
+	prefetched chan configResult // config read while the repository opens
+}
+
+type configResult struct {
+	es  []gitstate.ConfigEntry
+	err error
+}
+
+// prefetchConfig starts reading git config beside opening the repository:
+// two git processes at once instead of one after the other.
+func (a *App) prefetchConfig(ctx context.Context) {
+	dir := a.Dir
+	if dir == "" {
+		dir = "."
+	}
+	ch := make(chan configResult, 1)
+	a.prefetched = ch
+	go func() {
+		es, err := gitstate.ReadConfigAt(ctx, dir)
+		ch <- configResult{es, err}
+	}()
 }
 
 func (a *App) init() {
@@ -65,6 +87,13 @@ func (a *App) Config(ctx context.Context) ([]gitstate.ConfigEntry, error) {
 	r, err := a.Repo(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if ch := a.prefetched; ch != nil {
+		a.prefetched = nil
+		if res := <-ch; res.err == nil {
+			a.config = res.es
+			return res.es, nil
+		}
 	}
 	es, err := r.ReadConfig(ctx)
 	if err != nil {

@@ -42,7 +42,7 @@ func (c *createCmd) Run(ctx context.Context, a *App) error {
 	if a.JSON {
 		out := map[string]any{"created": res.Created, "backup": nil, "reason": nilIfEmpty(res.Reason)}
 		if res.Backup != nil {
-			if _, err := s.Assess(nil, []*transitions.Backup{res.Backup}); err != nil {
+			if _, err := s.Assess(res.View, []*transitions.Backup{res.Backup}); err != nil {
 				return err
 			}
 			out["backup"] = res.Backup

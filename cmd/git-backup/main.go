@@ -106,6 +106,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	app.Globals = c.Globals
 	app.init()
+	if cmd := kctx.Command(); cmd != "version" && cmd != "man" {
+		app.prefetchConfig(ctx)
+	}
 	app.autoInstall(ctx, kctx.Command())
 	err = kctx.Run()
 	app.close()
