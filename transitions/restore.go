@@ -26,6 +26,11 @@ type RestoreResult struct {
 	Written []string // paths written
 	Removed []string // paths removed (deleted in the backup)
 	To      string   // directory written into, "" for the work tree
+	// Archive is the archive an ARCHIVED backup was restored from.
+	Archive string
+	// BaseMissing is set when an ARCHIVED backup's base commit is gone: only
+	// the files the backup changed were written.
+	BaseMissing bool
 }
 
 // ErrWouldOverwrite is returned when a restore would overwrite uncommitted
@@ -41,10 +46,10 @@ var ErrNotLive = errors.New("backup has no live snapshot")
 // snapshot into a new or empty directory and touches nothing else.
 func (s *Store) Restore(ctx context.Context, b *Backup, o RestoreOptions) (RestoreResult, error) {
 	res := RestoreResult{Backup: b, To: o.To}
+	if b.State == Archived {
+		return s.restoreArchived(ctx, b, o, res)
+	}
 	if !b.Live() {
-		if b.State == Archived {
-			return res, fmt.Errorf("restore %s: %w: it is ARCHIVED at %s; restoring from archives needs git backup unarchive %s", b.ID, ErrNotLive, deref(b.Archive), b.ID)
-		}
 		return res, fmt.Errorf("restore %s: %w: it is %s and its content is gone", b.ID, ErrNotLive, b.State)
 	}
 	if b.Tree == "" {
@@ -82,36 +87,8 @@ func (s *Store) Restore(ctx context.Context, b *Backup, o RestoreOptions) (Resto
 	if len(write)+len(remove) == 0 {
 		return res, nil
 	}
-	headTree := gitstate.EmptyTreeID
-	if work.Head.Commit != "" {
-		c, err := s.Repo.Commit(work.Head.Commit)
-		if err != nil {
-			return res, fmt.Errorf("restore %s: read HEAD: %w", b.ID, err)
-		}
-		headTree = c.Tree
-	}
-	if work.Tree != headTree {
-		touched := append(append([]string{}, write...), remove...)
-		dirty, err := s.Repo.ChangedPaths(ctx, headTree, work.Tree, literal(touched)...)
-		if err != nil {
-			return res, fmt.Errorf("restore %s: %w", b.ID, err)
-		}
-		if len(dirty) > 0 && !o.Force {
-			var names []string
-			for i, d := range dirty {
-				if i == 5 {
-					names = append(names, fmt.Sprintf("and %d more", len(dirty)-5))
-					break
-				}
-				names = append(names, d.Path)
-			}
-			return res, fmt.Errorf("restore %s: %w in %s (commit or stash them, restore --to DIR elsewhere, or pass --force: they are backed up first)", b.ID, ErrWouldOverwrite, strings.Join(names, ", "))
-		}
-		saved, err := s.Create(ctx, CreateOptions{Trigger: "restore", Message: "work before restoring " + b.ID, IncludeIgnored: b.IncludeIgnored})
-		if err != nil {
-			return res, fmt.Errorf("restore %s: back up current work first: %w", b.ID, err)
-		}
-		res.SavedAs = saved.Backup
+	if res.SavedAs, err = s.saveWorkFirst(ctx, b, work, append(append([]string{}, write...), remove...), o.Force); err != nil {
+		return res, err
 	}
 	if len(write) > 0 {
 		if err := s.Repo.CheckoutTree(ctx, b.Tree, gitstate.CheckoutOptions{Paths: write}); err != nil {
@@ -128,22 +105,70 @@ func (s *Store) Restore(ctx context.Context, b *Backup, o RestoreOptions) (Resto
 	return res, nil
 }
 
-// restoreTo writes the snapshot into a new or empty directory.
-func (s *Store) restoreTo(ctx context.Context, b *Backup, o RestoreOptions, res RestoreResult) (RestoreResult, error) {
-	dir, err := filepath.Abs(o.To)
+// saveWorkFirst is the guard before a restore writes the paths touched in
+// the work tree: when the work differs from HEAD, it refuses to overwrite
+// uncommitted changes to those paths unless forced, and takes a backup of
+// the work (returned) so the restore can be undone.
+func (s *Store) saveWorkFirst(ctx context.Context, b *Backup, work gitstate.Work, touched []string, force bool) (*Backup, error) {
+	headTree := gitstate.EmptyTreeID
+	if work.Head.Commit != "" {
+		c, err := s.Repo.Commit(work.Head.Commit)
+		if err != nil {
+			return nil, fmt.Errorf("restore %s: read HEAD: %w", b.ID, err)
+		}
+		headTree = c.Tree
+	}
+	if work.Tree == headTree || len(touched) == 0 {
+		return nil, nil
+	}
+	dirty, err := s.Repo.ChangedPaths(ctx, headTree, work.Tree, literal(touched)...)
 	if err != nil {
-		return res, fmt.Errorf("restore %s: %w", b.ID, err)
+		return nil, fmt.Errorf("restore %s: %w", b.ID, err)
+	}
+	if len(dirty) > 0 && !force {
+		var names []string
+		for i, d := range dirty {
+			if i == 5 {
+				names = append(names, fmt.Sprintf("and %d more", len(dirty)-5))
+				break
+			}
+			names = append(names, d.Path)
+		}
+		return nil, fmt.Errorf("restore %s: %w in %s (commit or stash them, restore --to DIR elsewhere, or pass --force: they are backed up first)", b.ID, ErrWouldOverwrite, strings.Join(names, ", "))
+	}
+	saved, err := s.Create(ctx, CreateOptions{Trigger: "restore", Message: "work before restoring " + b.ID, IncludeIgnored: b.IncludeIgnored})
+	if err != nil {
+		return nil, fmt.Errorf("restore %s: back up current work first: %w", b.ID, err)
+	}
+	return saved.Backup, nil
+}
+
+// targetDir makes sure to (made absolute) is a new or empty directory, and
+// creates it when missing.
+func targetDir(b *Backup, to string) (string, error) {
+	dir, err := filepath.Abs(to)
+	if err != nil {
+		return "", fmt.Errorf("restore %s: %w", b.ID, err)
 	}
 	ents, err := os.ReadDir(dir)
 	switch {
 	case os.IsNotExist(err):
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return res, fmt.Errorf("restore %s: %w", b.ID, err)
+			return "", fmt.Errorf("restore %s: %w", b.ID, err)
 		}
 	case err != nil:
-		return res, fmt.Errorf("restore %s: %w", b.ID, err)
+		return "", fmt.Errorf("restore %s: %w", b.ID, err)
 	case len(ents) > 0:
-		return res, fmt.Errorf("restore %s: %w: %q is not empty (choose a new or empty directory)", b.ID, ErrRefused, dir)
+		return "", fmt.Errorf("restore %s: %w: %q is not empty (choose a new or empty directory)", b.ID, ErrRefused, dir)
+	}
+	return dir, nil
+}
+
+// restoreTo writes the snapshot into a new or empty directory.
+func (s *Store) restoreTo(ctx context.Context, b *Backup, o RestoreOptions, res RestoreResult) (RestoreResult, error) {
+	dir, err := targetDir(b, o.To)
+	if err != nil {
+		return res, err
 	}
 	files, err := s.Repo.TreeFiles(ctx, b.Tree, o.Paths)
 	if err != nil {

@@ -21,7 +21,7 @@ func (c *diffCmd) Run(ctx context.Context, a *App) error {
 	if err != nil {
 		return err
 	}
-	if !b.Live() {
+	if !b.Live() && b.State != transitions.Archived {
 		return fmt.Errorf("diff %s: %w: it is %s", b.ID, transitions.ErrNotLive, b.State)
 	}
 	from := deref(b.Base, "")
@@ -35,6 +35,9 @@ func (c *diffCmd) Run(ctx context.Context, a *App) error {
 	paths, err := a.topRelative(ctx, c.Paths)
 	if err != nil {
 		return err
+	}
+	if b.State == transitions.Archived {
+		return c.archived(ctx, a, s, b, paths)
 	}
 	defer s.Repo.TouchAccess(b.ID, time.Now())
 	if a.JSON {
@@ -61,6 +64,42 @@ func (c *diffCmd) Run(ctx context.Context, a *App) error {
 		return a.printJSON(map[string]any{"id": b.ID, "from": nilIfEmpty(from), "to": b.Snapshot, "files": files})
 	}
 	return s.Repo.Diff(ctx, from, b.Snapshot, gitstate.DiffOptions{Paths: literalTop(paths), Stat: c.Stat, Out: a.Stdout})
+}
+
+// archived prints an ARCHIVED backup's diff from its archive.
+func (c *diffCmd) archived(ctx context.Context, a *App, s *transitions.Store, b *transitions.Backup, paths []string) error {
+	o := transitions.ArchiveDiffOptions{Paths: paths, Stat: c.Stat, Out: a.Stdout}
+	if c.Against != "" {
+		rev, err := s.Repo.ResolveRevision(ctx, c.Against)
+		if err != nil {
+			return usagef("--against %q: %v", c.Against, err)
+		}
+		o.Against = rev
+	}
+	if a.JSON {
+		d, err := s.ArchivedChanges(ctx, b, o)
+		if err != nil {
+			return err
+		}
+		type file struct {
+			gitstate.PathChange
+			Status string `json:"status"`
+		}
+		files := []file{}
+		for _, p := range d.Changes {
+			files = append(files, file{p, changeLetter(p)})
+		}
+		return a.printJSON(map[string]any{"id": b.ID, "from": nilIfEmpty(d.From), "to": b.Snapshot,
+			"archive": d.Archive, "base_missing": d.BaseMissing, "files": files})
+	}
+	d, err := s.DiffArchived(ctx, b, o)
+	if err != nil {
+		return err
+	}
+	if d.BaseMissing && c.Against == "" {
+		a.note("backup %s is ARCHIVED and its base commit %s is gone: its changed files are shown as new", b.ID, deref(b.Base, ""))
+	}
+	return nil
 }
 
 // literalTop makes top-relative paths into pathspecs git reads from the top.

@@ -24,7 +24,11 @@ changes are not overwritten unless --force is given (exit 3). The index and HEAD
 are not changed: the restored files show up as changes in git status.
 
 With --to DIR the whole snapshot (or the given paths) is written into a new or
-empty directory and the work tree is not touched.`
+empty directory and the work tree is not touched.
+
+An ARCHIVED backup is restored from its archive, which is verified whole
+first (a damaged archive restores nothing). When its base commit is gone,
+only the files the backup changed are written.`
 }
 
 func (c *restoreCmd) Run(ctx context.Context, a *App) error {
@@ -41,7 +45,8 @@ func (c *restoreCmd) Run(ctx context.Context, a *App) error {
 		return err
 	}
 	if a.JSON {
-		out := map[string]any{"id": b.ID, "to": nilIfEmpty(res.To), "written": nonNil(res.Written), "removed": nonNil(res.Removed), "saved_as": nil}
+		out := map[string]any{"id": b.ID, "to": nilIfEmpty(res.To), "written": nonNil(res.Written), "removed": nonNil(res.Removed), "saved_as": nil,
+			"archive": nilIfEmpty(res.Archive), "base_missing": res.BaseMissing}
 		if res.SavedAs != nil {
 			out["saved_as"] = res.SavedAs.ID
 		}
@@ -49,6 +54,9 @@ func (c *restoreCmd) Run(ctx context.Context, a *App) error {
 	}
 	if res.SavedAs != nil {
 		a.note("saved the work as %s first (git backup restore %s undoes this restore)", res.SavedAs.ID, res.SavedAs.ID)
+	}
+	if res.BaseMissing {
+		a.note("backup %s's base commit %s is gone: only the files the backup changed were restored from its archive", b.ID, deref(b.Base, ""))
 	}
 	if len(res.Written)+len(res.Removed) == 0 {
 		a.note("nothing to restore: the files already match backup %s", b.ID)
@@ -58,7 +66,11 @@ func (c *restoreCmd) Run(ctx context.Context, a *App) error {
 	if res.To != "" {
 		where = res.To
 	}
-	a.out("restored %d file(s) and removed %d from backup %s into %s", len(res.Written), len(res.Removed), b.ID, where)
+	from := "backup " + b.ID
+	if res.Archive != "" {
+		from += " (archive " + res.Archive + ")"
+	}
+	a.out("restored %d file(s) and removed %d from %s into %s", len(res.Written), len(res.Removed), from, where)
 	return nil
 }
 
