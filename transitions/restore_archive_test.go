@@ -35,7 +35,7 @@ func TestRestoreArchived_workTreeMatchesTheSnapshot(t *testing.T) {
 	}
 	uaClean(t, dir)
 	uaWrite(t, dir, "same.txt", "edited, not in the backup\n") // committed file the backup did not touch
-	storeGit(t, dir, "commit", "-q", "-am", "edit same")        // so the work is clean
+	storeGit(t, dir, "commit", "-q", "-am", "edit same")       // so the work is clean
 
 	b = uaLoad(t, s, b.ID)
 	res, err := s.Restore(ctx, b, RestoreOptions{ID: b.ID})
