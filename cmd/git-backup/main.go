@@ -45,6 +45,9 @@ type cli struct {
 	Transition transitionCmd `cmd:"" help:"Move a backup to another state."`
 	Pin        pinCmd        `cmd:"" help:"Protect a backup from automatic cleanup."`
 	Unpin      unpinCmd      `cmd:"" help:"Allow automatic cleanup of a pinned backup again."`
+	Cleanup    cleanupCmd    `cmd:"" help:"Archive or delete backups by policy, by level or by ID; --dry-run shows the plan."`
+	Archive    archiveCmd    `cmd:"" help:"Archive backups now: a verified .tar.zst, then the snapshot ref goes."`
+	Emergency  emergencyCmd  `cmd:"" help:"Guided emergency cleanup: disk levels, the plan, then act."`
 	Log        logCmd        `cmd:"" help:"The transition log, newest first."`
 	Config     configCmd     `cmd:"" help:"Read and change policies (git config section backup)."`
 	Fsck       fsckCmd       `cmd:"" help:"Check snapshot refs, state notes and archives against each other."`
