@@ -47,6 +47,7 @@ type cli struct {
 	Unpin      unpinCmd      `cmd:"" help:"Allow automatic cleanup of a pinned backup again."`
 	Cleanup    cleanupCmd    `cmd:"" help:"Archive or delete backups by policy, by level or by ID; --dry-run shows the plan."`
 	Archive    archiveCmd    `cmd:"" help:"Archive backups now: a verified .tar.zst, then the snapshot ref goes."`
+	Unarchive  unarchiveCmd  `cmd:"" help:"Bring an ARCHIVED backup back as a live snapshot in the state it had."`
 	Emergency  emergencyCmd  `cmd:"" help:"Guided emergency cleanup: disk levels, the plan, then act."`
 	Log        logCmd        `cmd:"" help:"The transition log, newest first."`
 	Config     configCmd     `cmd:"" help:"Read and change policies (git config section backup)."`
