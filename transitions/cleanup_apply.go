@@ -57,6 +57,12 @@ func (s *Store) Apply(ctx context.Context, confirmed Plan, o ApplyOptions) (Appl
 		return res, err
 	}
 	res.Plan, res.Dropped = a.plan, a.dropped
+	if res.Dropped == nil {
+		res.Dropped = []Skip{}
+	}
+	if res.Plan.Skipped == nil {
+		res.Plan.Skipped = []Skip{}
+	}
 	if batch == nil || len(batch.Changes) == 0 {
 		res.Plan.Moves = []PlannedMove{}
 		a.removeUnused(nil)

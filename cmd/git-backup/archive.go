@@ -35,5 +35,5 @@ func (c *archiveCmd) Run(ctx context.Context, a *App) error {
 			return transitions.PlanArchive(v, c.IDs, f, p, c.Force)
 		}
 	}
-	return a.runCleanup(ctx, s, cleanupRun{flags: c.applyFlags, planner: planner})
+	return a.runCleanup(ctx, s, cleanupRun{flags: c.applyFlags, planner: planner, explicit: len(c.IDs) > 0})
 }

@@ -66,7 +66,7 @@ func (c *cleanupCmd) Run(ctx context.Context, a *App) error {
 			return capPlan(transitions.PlanTime(v, f, p), c.Max)
 		}
 	}
-	return a.runCleanup(ctx, s, cleanupRun{flags: c.applyFlags, planner: planner})
+	return a.runCleanup(ctx, s, cleanupRun{flags: c.applyFlags, planner: planner, explicit: len(c.IDs) > 0})
 }
 
 // capPlan keeps the moves of the first max backups (0: all); the others are

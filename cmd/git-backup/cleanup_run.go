@@ -40,6 +40,9 @@ type cleanupRun struct {
 	planner func(s *transitions.Store) transitions.Planner
 	disk    *emergencyDisk                // measured before, for emergency
 	after   func() (*emergencyDisk, bool) // re-measure after, for emergency
+	// explicit: the user named the backups; when none of them can be moved
+	// the command is refused (exit 3) with the reasons.
+	explicit bool
 }
 
 // store opens the store with the hidden test clock applied.
@@ -77,6 +80,12 @@ func (a *App) runCleanup(ctx context.Context, s *transitions.Store, r cleanupRun
 	}
 	if !a.JSON {
 		a.printPlan(plan)
+	}
+	if len(plan.Moves) == 0 && len(plan.Skipped) > 0 && r.explicit && !r.flags.DryRun {
+		if a.JSON {
+			_ = a.printJSON(out)
+		}
+		return fmt.Errorf("%w: none of the backups named can be moved (%s: %s)", transitions.ErrRefused, plan.Skipped[0].ID, plan.Skipped[0].Reason)
 	}
 	if r.flags.DryRun || len(plan.Moves) == 0 {
 		if a.JSON {
