@@ -50,6 +50,9 @@ func (c *emergencyCmd) Run(ctx context.Context, a *App) error {
 	if !a.JSON {
 		a.printDisk("disk", *d)
 		a.out("emergency strategy: %s", s.Policy.EmergencyStrategy)
+		if d.GitDirLevel != "emergency" {
+			a.out("the git dir is not at the emergency level; this is what the monitor would do if it were")
+		}
 	}
 	planner := func(s *transitions.Store) transitions.Planner {
 		p := s.Policy
