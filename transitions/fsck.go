@@ -64,7 +64,10 @@ type Finding struct {
 
 	backup  *Backup
 	index   gitstate.PrivateIndex
-	planned bool // its repair is in the batch being committed
+	planned bool   // its repair is in the batch being committed
+	reason  string // of a tombstone, when not TombstoneReason
+	force   bool   // a tombstone is forced even where the move is legal
+	target  string // where RepairPlaceArchive puts the archive at Path
 }
 
 // Name is what the finding is about, for people: the backup ID, else the
@@ -92,7 +95,10 @@ type FsckInput struct {
 	// Refs, and the snapshots of live backups whose ref is missing.
 	Exists  map[string]bool
 	Indexes []gitstate.PrivateIndex // private index files, of any age
-	Now     time.Time
+	// Archives are the archive files the state names and those in the
+	// archive directory; nil when not read.
+	Archives *ArchiveFacts
+	Now      time.Time
 }
 
 var backupIDForm = regexp.MustCompile(`^(\d{8}-\d{6})-([0-9a-f]{7,40})$`)
@@ -143,6 +149,9 @@ func PlanFsck(in FsckInput) []Finding {
 	fs = append(fs, checkRefs(v, in)...)
 	if v != nil {
 		fs = append(fs, checkNotes(v, in)...)
+	}
+	if v != nil && in.Archives != nil {
+		fs = append(fs, checkArchives(v, in)...)
 	}
 	fs = append(fs, checkIndexes(in)...)
 	return fs

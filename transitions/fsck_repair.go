@@ -66,13 +66,13 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckResult, error) {
 			if err := s.fsckReadStable(ctx, &in); err != nil {
 				return nil, err
 			}
-		} else if err := s.fsckFacts(&in); err != nil {
+		} else if err := s.fsckFacts(ctx, &in); err != nil {
 			return nil, err
 		}
 		res.Findings = PlanFsck(in)
 		res.count(in)
 		if o.Repair {
-			s.removeStrayFiles(res.Findings)
+			s.removeStrayFiles(ctx, res.Findings)
 		}
 		return res, nil
 	}
@@ -81,7 +81,7 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckResult, error) {
 	var last FsckInput
 	_, batch, err := s.Update(ctx, func(v *View) (*Batch, error) {
 		last = FsckInput{View: v, Layout: v.State.Layout, Now: s.now()}
-		if err := s.fsckFacts(&last); err != nil {
+		if err := s.fsckFacts(ctx, &last); err != nil {
 			return nil, err
 		}
 		res.Findings = PlanFsck(last)
@@ -97,7 +97,7 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckResult, error) {
 			f.Repaired = true
 		}
 	}
-	s.removeStrayFiles(res.Findings)
+	s.removeStrayFiles(ctx, res.Findings)
 	return res, nil
 }
 
@@ -119,7 +119,7 @@ func (s *Store) fsckReadStable(ctx context.Context, in *FsckInput) error {
 			return err
 		}
 		in.View = v
-		if err := s.fsckFacts(in); err != nil {
+		if err := s.fsckFacts(ctx, in); err != nil {
 			return err
 		}
 		now, err := s.Repo.StateCommit()
@@ -132,7 +132,7 @@ func (s *Store) fsckReadStable(ctx context.Context, in *FsckInput) error {
 
 // fsckFacts reads the snapshot refs, which of their commits exist, and the
 // private index files.
-func (s *Store) fsckFacts(in *FsckInput) error {
+func (s *Store) fsckFacts(ctx context.Context, in *FsckInput) error {
 	refs, err := s.Repo.SnapshotRefs()
 	if err != nil {
 		return fmt.Errorf("fsck: %w", err)
@@ -157,7 +157,10 @@ func (s *Store) fsckFacts(in *FsckInput) error {
 	if in.Indexes, err = s.Repo.PrivateIndexFiles(); err != nil {
 		return fmt.Errorf("fsck: %w", err)
 	}
-	return nil
+	if in.View != nil {
+		in.Archives = s.archiveFacts(ctx, in.View)
+	}
+	return ctx.Err()
 }
 
 // adoption is a creation event rebuilt for an orphan ref, or why it could not be.
@@ -201,9 +204,13 @@ func (s *Store) fsckBatch(ctx context.Context, fs []Finding, cache map[string]ad
 			what = append(what, "recreate-ref")
 		case RepairTombstone:
 			from := f.backup.State
-			forced := !IsLegal(from, Deleted)
+			forced := f.force || !IsLegal(from, Deleted)
+			reason := TombstoneReason
+			if f.reason != "" {
+				reason = f.reason
+			}
 			ev := gitstate.Event{Kind: gitstate.KindMove, From: string(from), To: string(Deleted),
-				Trigger: string(TriggerUser), Reason: TombstoneReason, Forced: forced}
+				Trigger: string(TriggerUser), Reason: reason, Forced: forced}
 			ch = Change{Backup: f.backup, Events: []gitstate.Event{ev}, Summary: fmt.Sprintf("%s %s -> DELETED", f.ID, from)}
 			if forced {
 				ch.Summary += " (forced)"
@@ -249,8 +256,10 @@ func (s *Store) adoptEvent(ctx context.Context, id, commit string) (gitstate.Eve
 	return AdoptEvent(id, c, paths, note), nil
 }
 
-// removeStrayFiles removes the stray private index files among fs.
-func (s *Store) removeStrayFiles(fs []Finding) {
+// removeStrayFiles removes the stray private index files among fs, and
+// repairs archive files.
+func (s *Store) removeStrayFiles(ctx context.Context, fs []Finding) {
+	s.repairArchiveFiles(ctx, fs)
 	for i := range fs {
 		f := &fs[i]
 		if f.Action != RepairRemoveFile {

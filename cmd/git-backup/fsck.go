@@ -10,6 +10,7 @@ import (
 
 type fsckCmd struct {
 	Repair bool `help:"Fix what can be fixed without losing information, in one state commit."`
+	Yes    bool `short:"y" help:"Do not ask for confirmation (fsck asks none)."`
 }
 
 func (c *fsckCmd) Help() string {
@@ -22,6 +23,16 @@ fsck), recreates a live backup's missing ref when its commit still exists and
 otherwise marks the backup DELETED, drops the refs of DELETED backups and
 removes stray index files. It never removes a note or a line of one: damaged notes
 are reported for you to mend.
+
+Archives: every ARCHIVED backup's archive is read whole and verified (zstd
+checksum, every file's blob ID) and must hold that backup. A damaged archive is
+named with the damaged file and kept. An archive that is missing while the
+snapshot is gone too means the content is lost: --repair marks the backup
+DELETED (forced, reason "fsck: archive lost"). A verified archive found in the
+archive directory instead of where the state says is moved there. Stray
+archives of DELETED backups, of live backups whose snapshot ref holds the
+content, and partial files of interrupted writes are removed; files less than
+an hour old are only reported (an archive may be being written).
 
 Exit status: 0 when everything is consistent (or was repaired), 1 when
 problems remain.`
