@@ -51,11 +51,12 @@ func TestKilledCleanupKeepsEveryBackup(t *testing.T) {
 				mustRun(t, env, dir, "git", "backup", "transition", id, "pending", "--yes")
 				mustRun(t, env, dir, "git", "backup", "transition", id, "cleanable", "--yes")
 			}
-			args := []string{"backup", "cleanup", "--yes", "--time-offset", "4d", "--prune-grace", "0"}
+			args := []string{"cleanup", "--yes", "--time-offset", "4d", "--prune-grace", "0"}
 			if trial%3 == 2 {
-				args = []string{"backup", "archive", "--yes", "--prune-grace", "0", "latest"}
+				args = []string{"archive", "--yes", "--prune-grace", "0", "latest"}
 			}
-			cmd := exec.Command("git", args...)
+			// The binary itself, not through git: SIGKILL must hit git-backup.
+			cmd := exec.Command(filepath.Join(binDir, "git-backup"), args...)
 			cmd.Dir, cmd.Env = dir, env
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
