@@ -7,9 +7,10 @@
 //
 // It builds the git-backup binary into a temporary directory, builds the
 // repositories it needs there (a 50,000-file work tree; a repository with
-// 10,000 backups written through the real store code), and times whole
-// processes as a user runs them (`git backup …` through git's dispatcher,
-// with the git on PATH). Each pair of commands runs alternately interleaved
+// 10,000 backups written through the real store code; one with 1,000 live
+// backups in every state the hooks look at), and times whole processes as a
+// user runs them (`git backup …` through git's dispatcher, with the git on
+// PATH; the hook as git-backup's hook script runs it). Each pair of commands runs alternately interleaved
 // after warm-up runs, so machine noise affects both sides alike; the table
 // shows medians and minimums. It asserts nothing: it reports.
 package main
@@ -47,7 +48,7 @@ func main() {
 	flag.IntVar(&c.warmup, "warmup", 1, "untimed warm-up runs of each command before the timed ones")
 	flag.BoolVar(&c.json, "json", false, "print one JSON document instead of the Markdown table")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (for profiling) and print its path on stderr")
-	flag.StringVar(&c.only, "only", "create,unchanged,list", "comma-separated benchmarks to run: create, unchanged, list")
+	flag.StringVar(&c.only, "only", "create,unchanged,list,hook,commit", "comma-separated benchmarks to run: create, unchanged, list, hook, commit")
 	flag.IntVar(&c.dirs, "dirs", 500, "directories of the large repository")
 	flag.IntVar(&c.perDir, "files", 100, "files per directory of the large repository")
 	flag.IntVar(&c.changed, "changed", 100, "tracked files changed before each create")
@@ -116,11 +117,11 @@ func run(ctx context.Context, c config) error {
 	for _, s := range strings.Split(c.only, ",") {
 		s = strings.TrimSpace(s)
 		switch s {
-		case "create", "unchanged", "list":
+		case "create", "unchanged", "list", "hook", "commit":
 			want[s] = true
 		case "":
 		default:
-			return fmt.Errorf("-only: unknown benchmark %q (create, unchanged, list)", s)
+			return fmt.Errorf("-only: unknown benchmark %q (create, unchanged, list, hook, commit)", s)
 		}
 	}
 	tmp, err := os.MkdirTemp("", "git-backup-bench-")
@@ -174,7 +175,27 @@ func run(ctx context.Context, c config) error {
 		}
 		rep.Rows = append(rep.Rows, rows...)
 	}
-	rep.Notes = notes(c)
+	if want["hook"] || want["commit"] {
+		h, err := newHookRepo(ctx, filepath.Join(tmp, "hooks"), filepath.Join(tmp, "bin", "git-backup"))
+		if err != nil {
+			return err
+		}
+		benches := []func(context.Context, *measurer, *hookRepo) (Row, error){}
+		if want["hook"] {
+			benches = append(benches, benchHook, benchHookCovering)
+		}
+		if want["commit"] {
+			benches = append(benches, benchCommit)
+		}
+		for _, bench := range benches {
+			row, err := bench(ctx, m, h)
+			if err != nil {
+				return err
+			}
+			rep.Rows = append(rep.Rows, row)
+		}
+	}
+	rep.Notes = notes(c, want)
 	if c.json {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -185,16 +206,18 @@ func run(ctx context.Context, c config) error {
 }
 
 // notes are the table's footnotes on method.
-func notes(c config) []string {
-	return []string{
+func notes(c config, want map[string]bool) []string {
+	ns := []string{
 		fmt.Sprintf("Times are wall-clock milliseconds of whole processes: median of %d runs (minimum in parentheses), after %d warm-up run(s); "+
 			"the two commands of a row run alternately interleaved (A B, B A, …). `git backup …` goes through git's dispatcher, as a user runs it. "+
 			"ratio = git-backup median / baseline median.", c.runs, c.warmup),
-		fmt.Sprintf("Large repository: %d files (%d directories × %d files of about %d bytes), one commit, packed (written by `git fast-import`), index fresh (nothing racily clean); "+
-			"%d tracked files in %d different directories get new content (not staged) before every timed create and every `git stash create`, outside the timed region.",
-			c.dirs*c.perDir, c.dirs, c.perDir, c.fileSize, c.changed, min(c.changed, c.dirs)),
-		"Baselines run with git's defaults (`git status` may refresh the index); `core.untrackedCache` and `core.fsmonitor` are off, as they are by default.",
 	}
+	if want["create"] || want["unchanged"] {
+		ns = append(ns, fmt.Sprintf("Large repository: %d files (%d directories × %d files of about %d bytes), one commit, packed (written by `git fast-import`), index fresh (nothing racily clean); "+
+			"%d tracked files in %d different directories get new content (not staged) before every timed create and every `git stash create`, outside the timed region.",
+			c.dirs*c.perDir, c.dirs, c.perDir, c.fileSize, c.changed, min(c.changed, c.dirs)))
+	}
+	return append(ns, "Baselines run with git's defaults (`git status` may refresh the index); `core.untrackedCache` and `core.fsmonitor` are off, as they are by default.")
 }
 
 // isolate gives every git process (ours and the ones the store starts) a
@@ -206,7 +229,7 @@ func isolate(tmp string) error {
 	}
 	for _, k := range []string{"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
 		"GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES", "GIT_CONFIG", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_TRACE", "GIT_TRACE2",
-		"GIT_TRACE2_PERF", "GIT_TRACE2_EVENT", "XDG_CONFIG_HOME", "GIT_BACKUP_IN_HOOK"} {
+		"GIT_TRACE2_PERF", "GIT_TRACE2_EVENT", "XDG_CONFIG_HOME", "GIT_BACKUP_IN_HOOK", "GIT_BACKUP_SKIP_HOOKS", "GIT_BACKUP_SHIM"} {
 		os.Unsetenv(k)
 	}
 	set := map[string]string{

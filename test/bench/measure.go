@@ -124,7 +124,8 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-// newRow fills in a row's ratio and verdict.
+// newRow fills in a row's ratio and verdict. A target of 0 is no target: the
+// ratio is reported, and met is true.
 func newRow(what, command, baseline string, target float64, a, b []sample) Row {
 	r := Row{What: what, Command: command, Baseline: baseline, Backup: summarise(a), Base: summarise(b), Target: target}
 	if r.Base.MedianMS > 0 {
@@ -133,7 +134,7 @@ func newRow(what, command, baseline string, target float64, a, b []sample) Row {
 	if r.Base.CPUMedianMS > 0 {
 		r.CPURatio = r.Backup.CPUMedianMS / r.Base.CPUMedianMS
 	}
-	r.Met = r.Ratio <= target
+	r.Met = target == 0 || r.Ratio <= target
 	return r
 }
 
@@ -148,11 +149,13 @@ func printTable(w io.Writer, rep Report) {
 			foot = append(foot, r.Footnote)
 			what += fmt.Sprintf(" [%d]", len(foot))
 		}
-		met := "yes"
-		if !r.Met {
+		target, met := fmt.Sprintf("≤ %g×", r.Target), "yes"
+		if r.Target == 0 {
+			target, met = "none", "—"
+		} else if !r.Met {
 			met = "**no**"
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.2f× | ≤ %g× | %s |\n", what, ms(r.Backup), ms(r.Base), r.Ratio, r.Target, met)
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f× | %s | %s |\n", what, ms(r.Backup), ms(r.Base), r.Ratio, target, met)
 	}
 	fmt.Fprintln(w)
 	for i, f := range foot {
