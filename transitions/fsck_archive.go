@@ -173,7 +173,7 @@ func checkArchives(v *View, in FsckInput) []Finding {
 			}
 		case af0.Err != nil:
 			f.Kind, f.Message = FsckCorruptArchive, fmt.Sprintf("backup %s: %v", b.ID, af0.Err)
-			f.Repair = "none: the archive is the only copy of the backup; keep the file, and restore what can be read with git backup restore " + b.ID + " --to DIR -- PATH… for the paths before the damage"
+			f.Repair = "none: the archive is the only copy of the backup and nothing is restored from a damaged one; keep the file, and put a good copy in its place if you have one (a backup of the archive directory, or the same archive from another clone)"
 		case af0.ID != b.ID || af0.Snapshot != b.Snapshot:
 			f.Kind = FsckCorruptArchive
 			f.Message = fmt.Sprintf("backup %s's archive %q holds backup %s (snapshot %s)", b.ID, af0.Path, af0.ID, abbrevID(af0.Snapshot, 12))
