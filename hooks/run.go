@@ -46,12 +46,12 @@ func Run(ctx context.Context, s *transitions.Store, name string, args []string, 
 		if len(args) != 0 {
 			return res, fmt.Errorf("post-commit hook: unexpected arguments %q", args)
 		}
-		res.Batch, err = s.Advance(ctx, head.Commit, head.Branch, nil)
+		res.Batch, err = s.Advance(ctx, transitions.AdvanceRequest{Head: head.Commit, Branch: head.Branch, CommitOnly: true})
 	case "post-merge":
 		if len(args) != 1 || (args[0] != "0" && args[0] != "1") {
 			return res, fmt.Errorf("post-merge hook: want one argument, the squash flag 0 or 1; got %q", args)
 		}
-		res.Batch, err = s.Advance(ctx, head.Commit, head.Branch, nil)
+		res.Batch, err = s.Advance(ctx, transitions.AdvanceRequest{Head: head.Commit, Branch: head.Branch})
 	case "post-rewrite":
 		if len(args) < 1 || (args[0] != "amend" && args[0] != "rebase") {
 			return res, fmt.Errorf("post-rewrite hook: want amend or rebase; got %q", args)
@@ -60,7 +60,7 @@ func Run(ctx context.Context, s *transitions.Store, name string, args []string, 
 		if bad > 0 {
 			res.Note = fmt.Sprintf("skipped %d malformed line(s) of input", bad)
 		}
-		res.Batch, err = s.Advance(ctx, head.Commit, head.Branch, rw)
+		res.Batch, err = s.Advance(ctx, transitions.AdvanceRequest{Head: head.Commit, Branch: head.Branch, Rewritten: rw})
 	case "pre-push":
 		if len(args) != 2 {
 			return res, fmt.Errorf("pre-push hook: want <remote> <url>; got %q", args)
@@ -72,7 +72,7 @@ func Run(ctx context.Context, s *transitions.Store, name string, args []string, 
 		if err := s.Repo.RecordPushes(args[0], pushes, time.Now()); err != nil {
 			return res, err
 		}
-		res.Batch, err = s.Advance(ctx, "", head.Branch, nil)
+		res.Batch, err = s.Advance(ctx, transitions.AdvanceRequest{Branch: head.Branch})
 	default:
 		return res, fmt.Errorf("unknown hook %q (git-backup handles %s)", name, strings.Join(Names, ", "))
 	}

@@ -29,6 +29,12 @@ type AdvanceFacts struct {
 	CoverageAt func(commit string, paths []gitstate.PathChange) float64
 	// Merged reports whether commit is reachable from an integration tip; may be nil.
 	Merged func(commit string) bool
+	// Skip says a PENDING backup was already checked against these tips
+	// and need not be again; nil checks every one.
+	Skip func(b *Backup) bool
+	// PendingCoverage is coverage against the tips measured beforehand, by
+	// snapshot; missing entries are measured with Integration.
+	PendingCoverage map[string]float64
 }
 
 // PlanAdvance decides the moves hooks make: CREATED backups whose changes the
@@ -69,6 +75,9 @@ func PlanAdvance(v *View, f AdvanceFacts) *Batch {
 					Summary: fmt.Sprintf("%s partially covered (%.2f)", bk.ID, cov)})
 			}
 		case Pending:
+			if f.Skip != nil && f.Skip(bk) {
+				continue
+			}
 			var evs []gitstate.Event
 			covered := deref(bk.CoveredBy)
 			if nc, ok := f.Rewritten[covered]; ok && covered != "" {
@@ -90,7 +99,7 @@ func PlanAdvance(v *View, f AdvanceFacts) *Batch {
 			}
 			why := ""
 			switch {
-			case f.Integration != nil && f.Integration.Coverage(bk.Paths) >= 1:
+			case f.Integration != nil && f.pendingCoverage(bk) >= 1:
 				why = "its changes are on the integration branch"
 			case covered != "" && f.Merged != nil && f.Merged(covered):
 				why = "covering commit " + short(covered) + " is merged"
@@ -113,9 +122,26 @@ func PlanAdvance(v *View, f AdvanceFacts) *Batch {
 	return b
 }
 
-// Advance gathers the facts for PlanAdvance and commits its batch. head is
-// the commit to check CREATED backups against ("" to skip that part).
-func (s *Store) Advance(ctx context.Context, head, branch string, rewritten map[string]string) (*Batch, error) {
+func (f AdvanceFacts) pendingCoverage(b *Backup) float64 {
+	if c, ok := f.PendingCoverage[b.Snapshot]; ok {
+		return c
+	}
+	return f.Integration.Coverage(b.Paths)
+}
+
+// AdvanceRequest says what a hook saw.
+type AdvanceRequest struct {
+	Head      string            // commit to check CREATED backups against ("" to skip that part)
+	Branch    string            // HEAD's branch ("" detached)
+	Rewritten map[string]string // post-rewrite's old → new commits
+	// CommitOnly is a post-commit: PENDING backups are checked only when the
+	// commit was made on the integration branch itself.
+	CommitOnly bool
+}
+
+// Advance gathers the facts for PlanAdvance and commits its batch.
+func (s *Store) Advance(ctx context.Context, req AdvanceRequest) (*Batch, error) {
+	head, branch, rewritten := req.Head, req.Branch, req.Rewritten
 	f := AdvanceFacts{Head: head, HeadBranch: branch, Rewritten: rewritten}
 	if len(rewritten) > 0 {
 		f.CoverageAt = func(commit string, paths []gitstate.PathChange) float64 {
@@ -141,24 +167,70 @@ func (s *Store) Advance(ctx context.Context, head, branch string, rewritten map[
 	if err != nil {
 		return nil, err
 	}
+	var cc *gitstate.CoverageChecker
+	var asked map[string]bool
 	if len(tips) > 0 {
 		var commits []string
 		for _, t := range tips {
 			commits = append(commits, t.Commit)
 		}
-		cc, err := s.Repo.NewCoverageChecker(commits)
-		if err != nil {
+		if cc, err = s.Repo.NewCoverageChecker(commits); err != nil {
 			return nil, err
 		}
 		f.Integration = cc
-		f.Merged = memoAncestry(func(c string) bool { return s.Repo.IsAncestorOfAny(ctx, c, commits) })
+		f.Merged, asked = memoAncestry(func(c string) bool { return s.Repo.IsAncestorOfAny(ctx, c, commits) })
 	}
+	tipsKey := tipsSignature(tips)
 	_, batch, err := s.UpdateLight(ctx, func(v *View) (*Batch, error) {
-		// Only CREATED and PENDING backups can advance: read just their notes.
-		if err := v.FullWhere(func(b *Backup) bool { return b.State == Created || b.State == Pending }); err != nil {
+		// PENDING backups already checked against these very tips cannot have
+		// changed their answer (unless their covering commit was rewritten):
+		// the fold cache remembers them, so a commit re-checks nothing.
+		c := v.cache
+		fresh := c != nil && c.tips == tipsKey
+		var pend []*Backup
+		for _, b := range v.Backups {
+			if b.State != Pending || !b.Live() {
+				continue
+			}
+			if fresh && hasKey(c.coverage, b.Snapshot) && rewritten[deref(b.CoveredBy)] == "" {
+				continue
+			}
+			pend = append(pend, b)
+		}
+		inPend := make(map[*Backup]bool, len(pend))
+		for _, b := range pend {
+			inPend[b] = true
+		}
+		f.Skip = func(b *Backup) bool { return !inPend[b] }
+		// Only CREATED and the PENDING backups to check can advance: read just their notes.
+		if err := v.FullWhere(func(b *Backup) bool { return b.State == Created || inPend[b] }); err != nil {
 			return nil, err
 		}
-		return PlanAdvance(v, f), nil
+		f.PendingCoverage = map[string]float64{}
+		if cc != nil && len(pend) > 0 {
+			sets := make([][]gitstate.PathChange, len(pend))
+			for i, b := range pend {
+				sets[i] = b.Paths
+			}
+			for i, cov := range cc.CoverageAll(sets) {
+				f.PendingCoverage[pend[i].Snapshot] = cov
+			}
+		}
+		plan := PlanAdvance(v, f)
+		if c != nil && cc != nil {
+			if !fresh {
+				c.tips, c.coverage = tipsKey, map[string]float64{}
+			}
+			for _, b := range pend {
+				// Remember only complete answers: an ancestry question left
+				// for later (the per-run bound) must be asked again.
+				if cov := f.PendingCoverage[b.Snapshot]; cov >= 1 || b.CoveredBy == nil || asked[*b.CoveredBy] {
+					c.coverage[b.Snapshot] = cov
+				}
+			}
+			v.saveCache()
+		}
+		return plan, nil
 	})
 	return batch, err
 }
@@ -167,9 +239,11 @@ func (s *Store) Advance(ctx context.Context, head, branch string, rewritten map[
 // left is checked by the next hook or monitor cycle.
 const maxAncestryChecks = 20
 
-// memoAncestry asks each distinct commit once, and at most maxAncestryChecks.
-func memoAncestry(isAncestor func(string) bool) func(string) bool {
+// memoAncestry asks each distinct commit once, and at most maxAncestryChecks;
+// the map it returns holds the commits that were asked.
+func memoAncestry(isAncestor func(string) bool) (func(string) bool, map[string]bool) {
 	seen := map[string]bool{}
+	asked := map[string]bool{}
 	return func(c string) bool {
 		if v, ok := seen[c]; ok {
 			return v
@@ -178,8 +252,9 @@ func memoAncestry(isAncestor func(string) bool) func(string) bool {
 			return false
 		}
 		seen[c] = isAncestor(c)
+		asked[c] = true
 		return seen[c]
-	}
+	}, asked
 }
 
 func short(id string) string {

@@ -40,15 +40,13 @@ func (s *Store) assess(v *View, bs []*Backup, explain bool) (map[*Backup]Assessm
 	if err != nil {
 		return nil, err
 	}
-	var commits, refs, sig []string
+	var commits, refs []string
 	for _, t := range tips {
 		commits = append(commits, t.Commit)
 		refs = append(refs, t.Ref)
-		sig = append(sig, t.Ref+"="+t.Commit)
 	}
-	slices.Sort(sig)
 	against := strings.Join(refs, ", ")
-	tipsKey := strings.Join(sig, ",")
+	tipsKey := tipsSignature(tips)
 	cc, err := s.Repo.NewCoverageChecker(commits)
 	if err != nil {
 		return nil, fmt.Errorf("assess: %w", err)
@@ -113,6 +111,17 @@ func (s *Store) assess(v *View, bs []*Backup, explain bool) (map[*Backup]Assessm
 		out[b] = Assessment{Confidence: conf, Factors: fs, Coverage: cov[b], Against: against}
 	}
 	return out, nil
+}
+
+// tipsSignature names a set of integration tips: coverage measured against
+// them is cached under it.
+func tipsSignature(tips []gitstate.Tip) string {
+	sig := make([]string, 0, len(tips))
+	for _, t := range tips {
+		sig = append(sig, t.Ref+"="+t.Commit)
+	}
+	slices.Sort(sig)
+	return strings.Join(sig, ",")
 }
 
 func hasKey[K comparable, V any](m map[K]V, k K) bool {
