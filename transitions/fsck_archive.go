@@ -154,6 +154,8 @@ func checkArchives(v *View, in FsckInput) []Finding {
 		af0 := af.Recorded[*b.Archive]
 		f.Path = af0.Path
 		switch {
+		case !af0.Exists && in.Refs[b.ID] == b.Snapshot:
+			continue // its ref still holds the content: reported as a stale ref, to keep
 		case !af0.Exists:
 			f.Kind = FsckMissingArchive
 			f.Message = fmt.Sprintf("backup %s is ARCHIVED but its archive %q is missing", b.ID, af0.Path)
