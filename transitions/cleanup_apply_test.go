@@ -352,3 +352,64 @@ func TestApply_archiveForcedFromCreated(t *testing.T) {
 		t.Errorf("state %s, events %+v", got.State, got.Events)
 	}
 }
+
+func TestApply_lostRaceToAnotherArchiverKeepsItsArchive(t *testing.T) {
+	dir, s := cleanRepo(t)
+	ctx := context.Background()
+	b := cleanable(t, s, dir, "b.new", false)
+	ids := []string{b.ID}
+	plan := planApply(t, s, idsPlanner(s, ids, false))
+	other, err := gitstate.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest := ArchivePath(s.ArchiveDir(), b.ID)
+	raced := false
+	_, err = s.Apply(ctx, plan, ApplyOptions{Replan: idsPlanner(s, ids, false), Progress: func(p ApplyProgress) {
+		if p.Phase != "archive" || raced {
+			return
+		}
+		raced = true
+		// Another process archives b to the same path and commits first.
+		v, err := s.Load(ctx)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		cur := v.ByID(b.ID)
+		if _, err := archive.Write(ctx, dest, uaManifest(t, s, cur), s.Repo.OpenBlob, archive.Options{}); err != nil {
+			t.Error(err)
+			return
+		}
+		st, err := other.ReadState("")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		old, err := other.ReadBlob(st.Notes[cur.Snapshot])
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		ev := gitstate.Event{Kind: gitstate.KindMove, From: string(Cleanable), To: string(Archived), Trigger: "user",
+			Archive: dest, Time: time.Now(), Clock: cur.NextClock() + 10, Clone: "other-writer"}
+		note := append(old, append(ev.Line(), '\n')...)
+		ref := gitstate.SnapshotRef(b.ID)
+		if _, err := other.CommitState(ctx, gitstate.StateChange{Base: st, Notes: map[string][]byte{cur.Snapshot: note},
+			Message: "other archiver", Refs: []gitstate.RefUpdate{{Name: ref, Old: refOf(t, s, b.ID)}}}); err != nil {
+			t.Error(err)
+		}
+	}})
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if !raced {
+		t.Fatal("the race was not injected")
+	}
+	if got := backupNow(t, s, b.ID); got.State != Archived || deref(got.Archive) != dest {
+		t.Fatalf("b is %s at %q, want ARCHIVED at %q", got.State, deref(got.Archive), dest)
+	}
+	if _, err := archive.Verify(dest); err != nil {
+		t.Errorf("the ARCHIVED backup's only copy is gone: %v", err)
+	}
+}

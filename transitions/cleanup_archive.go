@@ -106,13 +106,18 @@ func (a *applier) rollback(ctx context.Context) {
 }
 
 // removeUnused removes the archives this run wrote for backups the committed
-// batch did not archive.
+// batch did not archive, except one the state shows ARCHIVED at that path:
+// after a lost race another writer may have archived the same backup to the
+// same file, and that file is then its only copy.
 func (a *applier) removeUnused(archived map[string]bool) {
+	unused := map[string]string{}
 	for id, p := range a.ours {
 		if !archived[id] {
-			a.remove(p)
+			unused[id] = p
 		}
 	}
+	a.ours = unused
+	a.rollback(context.WithoutCancel(a.ctx))
 }
 
 func (a *applier) remove(p string) {
