@@ -118,10 +118,32 @@ func (s *Store) saveWorkFirst(ctx context.Context, b *Backup, work gitstate.Work
 		}
 		headTree = c.Tree
 	}
-	if work.Tree == headTree || len(touched) == 0 {
+	if len(touched) == 0 {
 		return nil, nil
 	}
-	dirty, err := s.Repo.ChangedPaths(ctx, headTree, work.Tree, literal(touched)...)
+	// A file on disk that the snapshot of the work left out (an ignored
+	// file) would be overwritten without being in any backup.
+	inWork, err := s.entriesAt(ctx, work.Tree, touched)
+	if err != nil {
+		return nil, fmt.Errorf("restore %s: %w", b.ID, err)
+	}
+	var dirty []gitstate.PathChange
+	for _, p := range touched {
+		if _, ok := inWork[p]; ok {
+			continue
+		}
+		if fi, err := os.Lstat(filepath.Join(s.Repo.WorkTree, filepath.FromSlash(p))); err == nil && !fi.IsDir() {
+			dirty = append(dirty, gitstate.PathChange{Path: p})
+		}
+	}
+	if len(dirty) > 0 && !force {
+		return nil, fmt.Errorf("restore %s: %w in %s, files left out of backups (move them away, or restore --to DIR elsewhere)", b.ID, ErrWouldOverwrite, dirty[0].Path)
+	}
+	ignored := len(dirty) > 0 // forced: back them up with the rest
+	if work.Tree == headTree && !ignored {
+		return nil, nil
+	}
+	dirty, err = s.Repo.ChangedPaths(ctx, headTree, work.Tree, literal(touched)...)
 	if err != nil {
 		return nil, fmt.Errorf("restore %s: %w", b.ID, err)
 	}
@@ -136,7 +158,7 @@ func (s *Store) saveWorkFirst(ctx context.Context, b *Backup, work gitstate.Work
 		}
 		return nil, fmt.Errorf("restore %s: %w in %s (commit or stash them, restore --to DIR elsewhere, or pass --force: they are backed up first)", b.ID, ErrWouldOverwrite, strings.Join(names, ", "))
 	}
-	saved, err := s.Create(ctx, CreateOptions{Trigger: "restore", Message: "work before restoring " + b.ID, IncludeIgnored: b.IncludeIgnored})
+	saved, err := s.Create(ctx, CreateOptions{Trigger: "restore", Message: "work before restoring " + b.ID, IncludeIgnored: b.IncludeIgnored || ignored})
 	if err != nil {
 		return nil, fmt.Errorf("restore %s: back up current work first: %w", b.ID, err)
 	}

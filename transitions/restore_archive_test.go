@@ -306,3 +306,43 @@ func TestDiffArchived(t *testing.T) {
 		t.Error("diff left its temporary directory")
 	}
 }
+
+func TestRestore_refusesToOverwriteAnIgnoredFileUnlessForced(t *testing.T) {
+	dir, s := storeRepo(t)
+	ctx := context.Background()
+	b := backupOf(t, s, dir, "notes.txt", "old notes\n")
+	// The file becomes ignored and gets new work that no backup holds.
+	uaWrite(t, dir, ".gitignore", "notes.txt\n")
+	storeGit(t, dir, "add", ".gitignore")
+	storeGit(t, dir, "commit", "-q", "-m", "ignore notes")
+	uaWrite(t, dir, "notes.txt", "precious\n")
+	_, err := s.Restore(ctx, b, RestoreOptions{ID: b.ID})
+	if !errors.Is(err, ErrWouldOverwrite) {
+		t.Fatalf("Restore = %v, want ErrWouldOverwrite", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "notes.txt")); string(got) != "precious\n" {
+		t.Fatalf("notes.txt = %q, overwritten without --force", got)
+	}
+	res, err := s.Restore(ctx, b, RestoreOptions{ID: b.ID, Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "notes.txt")); string(got) != "old notes\n" {
+		t.Fatalf("notes.txt = %q after a forced restore", got)
+	}
+	if res.SavedAs == nil {
+		t.Fatal("a forced restore over an ignored file took no backup of it")
+	}
+	v, err := s.Load(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := v.ByID(res.SavedAs.ID)
+	found := false
+	for _, p := range saved.Paths {
+		found = found || p.Path == "notes.txt"
+	}
+	if !found {
+		t.Errorf("the backup taken before the forced restore does not hold notes.txt: %+v", saved.Paths)
+	}
+}
