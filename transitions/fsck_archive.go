@@ -212,8 +212,10 @@ func checkArchives(v *View, in FsckInput) []Finding {
 			if af.Recorded[deref(b.Archive)].Err != nil {
 				f.Action, f.Repair = RepairNone, "none: the archive the state names is damaged, and this one verifies; keep both and move this one over it by hand"
 			}
-		case !st.Complete:
-			f.Message = fmt.Sprintf("an archive of backup %s, which is %s but whose snapshot is not whole in the object store", st.ID, b.State)
+		case !st.Complete || in.Refs[b.ID] != b.Snapshot:
+			// Only a ref keeps the snapshot's objects from being pruned: without
+			// it, the archive may soon be the only copy.
+			f.Message = fmt.Sprintf("an archive of backup %s, which is %s but whose snapshot is not whole in the object store or has no ref", st.ID, b.State)
 			f.Repair = "none: the archive may hold the only copy of files the snapshot lost; keep it"
 		default:
 			f.Message = fmt.Sprintf("an archive of backup %s, which is %s with its snapshot ref (left by an interrupted archive or unarchive)", st.ID, b.State)
