@@ -48,7 +48,7 @@ func main() {
 	flag.IntVar(&c.warmup, "warmup", 1, "untimed warm-up runs of each command before the timed ones")
 	flag.BoolVar(&c.json, "json", false, "print one JSON document instead of the Markdown table")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (for profiling) and print its path on stderr")
-	flag.StringVar(&c.only, "only", "create,unchanged,list,hook,commit", "comma-separated benchmarks to run: create, unchanged, list, hook, commit")
+	flag.StringVar(&c.only, "only", "create,unchanged,list,hook,commit,archive,cleanup", "comma-separated benchmarks to run: create, unchanged, list, hook, commit, archive, cleanup")
 	flag.IntVar(&c.dirs, "dirs", 500, "directories of the large repository")
 	flag.IntVar(&c.perDir, "files", 100, "files per directory of the large repository")
 	flag.IntVar(&c.changed, "changed", 100, "tracked files changed before each create")
@@ -77,6 +77,7 @@ type Report struct {
 	Warmup  int      `json:"warmup"`
 	Rows    []Row    `json:"rows"`
 	Notes   []string `json:"notes"`
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 // Machine says where the numbers were measured.
@@ -102,6 +103,11 @@ type Row struct {
 	Target   float64   `json:"target"`
 	Met      bool      `json:"met"`
 	Footnote string    `json:"footnote,omitempty"`
+	// TargetText spells the target when the ratio alone does not (archive:
+	// a throughput and a size target).
+	TargetText string `json:"target_text,omitempty"`
+	// SizeRatio is the output size of git-backup over the baseline's (archive).
+	SizeRatio float64 `json:"size_ratio,omitempty"`
 }
 
 // Durations summarises the timed runs of one command, in milliseconds.
@@ -117,11 +123,11 @@ func run(ctx context.Context, c config) error {
 	for _, s := range strings.Split(c.only, ",") {
 		s = strings.TrimSpace(s)
 		switch s {
-		case "create", "unchanged", "list", "hook", "commit":
+		case "create", "unchanged", "list", "hook", "commit", "archive", "cleanup":
 			want[s] = true
 		case "":
 		default:
-			return fmt.Errorf("-only: unknown benchmark %q (create, unchanged, list, hook, commit)", s)
+			return fmt.Errorf("-only: unknown benchmark %q (create, unchanged, list, hook, commit, archive, cleanup)", s)
 		}
 	}
 	tmp, err := os.MkdirTemp("", "git-backup-bench-")
@@ -194,6 +200,36 @@ func run(ctx context.Context, c config) error {
 			}
 			rep.Rows = append(rep.Rows, row)
 		}
+	}
+	if want["archive"] {
+		if _, err := exec.LookPath("zstd"); err != nil {
+			progress("zstd is not installed (the baseline of archive is git archive | zstd -3): skipping archive; install zstd to run it")
+			rep.Skipped = append(rep.Skipped, "archive: zstd is not installed, so the baseline `git archive | zstd -3` cannot run.")
+		} else {
+			a, err := newArchiveRepo(ctx, filepath.Join(tmp, "archive"))
+			if err != nil {
+				return err
+			}
+			row, err := benchArchive(ctx, m, a, tmp)
+			if err != nil {
+				return err
+			}
+			rep.Rows = append(rep.Rows, row)
+			if !c.keep {
+				os.RemoveAll(a.dir)
+			}
+		}
+	}
+	if want["cleanup"] {
+		r, err := newCleanupRepo(ctx, filepath.Join(tmp, "cleanup"))
+		if err != nil {
+			return err
+		}
+		row, err := benchCleanup(ctx, m, r)
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, row)
 	}
 	rep.Notes = notes(c, want)
 	if c.json {

@@ -150,6 +150,9 @@ func printTable(w io.Writer, rep Report) {
 			what += fmt.Sprintf(" [%d]", len(foot))
 		}
 		target, met := fmt.Sprintf("≤ %g×", r.Target), "yes"
+		if r.TargetText != "" {
+			target = r.TargetText
+		}
 		if r.Target == 0 {
 			target, met = "none", "—"
 		} else if !r.Met {
@@ -160,6 +163,9 @@ func printTable(w io.Writer, rep Report) {
 	fmt.Fprintln(w)
 	for i, f := range foot {
 		fmt.Fprintf(w, "[%d] %s  \n", i+1, f)
+	}
+	for _, s := range rep.Skipped {
+		fmt.Fprintf(w, "Skipped: %s  \n", s)
 	}
 	for _, n := range rep.Notes {
 		fmt.Fprintf(w, "%s  \n", n)
