@@ -2,6 +2,8 @@ package gitstate
 
 import (
 	"fmt"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,60 +64,50 @@ func (r *Repo) IntegrationTips(branch string) ([]Tip, error) {
 }
 
 // CoverageChecker measures how much of a backup's changes are present in a set
-// of commits. It asks git for "<commit>:<path>" of each changed path through
-// one cat-file process, so a check costs O(changed paths), whatever the size
-// of the repository.
+// of commits. It walks each commit's trees in-process along the changed paths
+// only, reading every tree once and keeping it for the next backup, so a
+// check costs O(changed paths), whatever the size of the repository.
 type CoverageChecker struct {
-	r       *Repo
-	commits []string
+	r     *Repo
+	roots []string                         // root tree of each commit
+	trees map[string]map[string]coverEntry // tree ID → name → entry
+}
+
+type coverEntry struct {
+	id  string
+	dir bool
 }
 
 // NewCoverageChecker prepares to check against the trees of commits.
 func (r *Repo) NewCoverageChecker(commits []string) (*CoverageChecker, error) {
+	cc := &CoverageChecker{r: r, trees: map[string]map[string]coverEntry{}}
 	for _, c := range commits {
 		if !isHex(c) || (len(c) != 40 && len(c) != 64) {
 			return nil, fmt.Errorf("coverage: %q is not a commit ID", c)
 		}
-	}
-	infos, err := r.objectInfos(commits)
-	if err != nil {
-		return nil, fmt.Errorf("coverage: %w", err)
-	}
-	for i, in := range infos {
-		if in.Missing || in.Type != "commit" {
-			return nil, fmt.Errorf("coverage: commit %s: %w", commits[i], ErrObjectMissing)
+		ci, err := r.Commit(c)
+		if err != nil {
+			return nil, fmt.Errorf("coverage: %w", err)
 		}
+		cc.roots = append(cc.roots, ci.Tree)
 	}
-	return &CoverageChecker{r: r, commits: commits}, nil
+	return cc, nil
 }
 
 // Coverage is the share, weighted by size (at least 1 byte a path), of the
 // changes whose result is present in one of the commits: the same blob at the
-// same path, or the path absent for a deletion. No commits: 0. When git
-// cannot be asked, it answers 0: unknown counts as uncovered.
+// same path, or the path absent for a deletion. No commits: 0. A tree that
+// cannot be read counts as not containing the path: unknown is uncovered.
 func (cc *CoverageChecker) Coverage(paths []PathChange) float64 {
 	return cc.CoverageAll([][]PathChange{paths})[0]
 }
 
-// CoverageAll measures many backups' changes in one round of requests.
+// CoverageAll measures many backups' changes.
 func (cc *CoverageChecker) CoverageAll(sets [][]PathChange) []float64 {
 	out := make([]float64, len(sets))
-	if len(cc.commits) == 0 {
+	if len(cc.roots) == 0 {
 		return out
 	}
-	var names []string
-	for _, paths := range sets {
-		for _, p := range paths {
-			for _, c := range cc.commits {
-				names = append(names, c+":"+p.Path)
-			}
-		}
-	}
-	infos, err := cc.r.objectInfos(names)
-	if err != nil {
-		return out
-	}
-	k := 0
 	for i, paths := range sets {
 		if len(paths) == 0 {
 			out[i] = 1
@@ -125,19 +117,50 @@ func (cc *CoverageChecker) CoverageAll(sets [][]PathChange) []float64 {
 		for _, p := range paths {
 			w := float64(max(p.Size, 1))
 			total += w
-			hit := false
-			for range cc.commits {
-				in := infos[k]
-				k++
-				if (p.Blob == "" && in.Missing) || (p.Blob != "" && !in.Missing && in.ID == p.Blob) {
-					hit = true
+			for _, root := range cc.roots {
+				id, ok := cc.lookup(root, p.Path)
+				if (p.Blob == "" && !ok) || (p.Blob != "" && ok && id == p.Blob) {
+					covered += w
+					break
 				}
-			}
-			if hit {
-				covered += w
 			}
 		}
 		out[i] = covered / total
 	}
 	return out
+}
+
+// lookup finds path in the tree root: the ID of what is there, if anything.
+func (cc *CoverageChecker) lookup(root, path string) (string, bool) {
+	tree := root
+	for {
+		name, rest, more := strings.Cut(path, "/")
+		es := cc.entries(tree)
+		e, ok := es[name]
+		if !ok {
+			return "", false
+		}
+		if !more {
+			return e.id, true
+		}
+		if !e.dir {
+			return "", false
+		}
+		tree, path = e.id, rest
+	}
+}
+
+// entries reads tree id once.
+func (cc *CoverageChecker) entries(id string) map[string]coverEntry {
+	if es, ok := cc.trees[id]; ok {
+		return es
+	}
+	es := map[string]coverEntry{}
+	if t, err := cc.r.readTree(plumbing.NewHash(id)); err == nil {
+		for _, e := range t.Entries {
+			es[e.Name] = coverEntry{id: e.Hash.String(), dir: e.Mode == filemode.Dir}
+		}
+	}
+	cc.trees[id] = es
+	return es
 }

@@ -385,6 +385,20 @@ func (s *Store) commit(ctx context.Context, v *View, b *Batch) error {
 	var refs []gitstate.RefUpdate
 	var lines []string
 	next := map[string]uint64{} // next clock of a note already changed in this batch
+	// The notes this batch appends to, read through one cat-file round.
+	var blobs []string
+	for _, c := range b.Changes {
+		if c.Backup != nil && c.Backup.NoteBlob != "" {
+			blobs = append(blobs, c.Backup.NoteBlob)
+		}
+	}
+	noteData := make(map[string][]byte, len(blobs))
+	if err := s.Repo.ReadBlobs(blobs, func(i int, data []byte) error {
+		noteData[blobs[i]] = data
+		return nil
+	}); err != nil {
+		return fmt.Errorf("read notes: %w", err)
+	}
 	for i := range b.Changes {
 		c := &b.Changes[i]
 		snap := c.Snapshot
@@ -394,10 +408,7 @@ func (s *Store) commit(ctx context.Context, v *View, b *Batch) error {
 			snap = c.Backup.Snapshot
 			clock = c.Backup.NextClock()
 			if c.Backup.NoteBlob != "" {
-				data, err := s.Repo.ReadBlob(c.Backup.NoteBlob)
-				if err != nil {
-					return fmt.Errorf("read note of %s: %w", c.Backup.ID, err)
-				}
+				data := noteData[c.Backup.NoteBlob]
 				old = data
 				// A light backup carries no events: the clock comes from the note.
 				evs, _ := gitstate.ParseNote(data)
