@@ -56,6 +56,18 @@ func startCatFile(r *Repo, check bool) (*catFile, error) {
 	return &catFile{cmd: cmd, stdin: in, w: bufio.NewWriterSize(in, 64<<10), r: bufio.NewReaderSize(out, 64<<10), check: check}, nil
 }
 
+// broken ends a process whose stream is out of step; the next use starts a
+// new one. The caller holds c.mu.
+func (c *catFile) broken() {
+	if c.cmd == nil {
+		return
+	}
+	c.stdin.Close()
+	_ = c.cmd.Process.Kill()
+	_ = c.cmd.Wait()
+	c.cmd = nil
+}
+
 // close ends the process.
 func (c *catFile) close() {
 	c.mu.Lock()

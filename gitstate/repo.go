@@ -34,6 +34,7 @@ type Repo struct {
 	objs       *filesystem.Storage
 	batch      *catFile // git cat-file --batch, started on first use
 	batchCheck *catFile // git cat-file --batch-check
+	stream     *catFile // git cat-file --batch that OpenBlob streams from
 
 	packed     map[string]string // packed-refs, parsed once per version of the file
 	packedSize int64
@@ -129,7 +130,7 @@ func (r *Repo) storage() (*filesystem.Storage, error) {
 func (r *Repo) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, c := range []**catFile{&r.batch, &r.batchCheck} {
+	for _, c := range []**catFile{&r.batch, &r.batchCheck, &r.stream} {
 		if *c != nil && (*c).cmd != nil {
 			(*c).close()
 		}

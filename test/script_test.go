@@ -30,7 +30,10 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(dir)
 	binDir = dir
 	args := []string{"build", "-o", filepath.Join(dir, "git-backup")}
-	if raceEnabled {
+	// The binary is built with the race detector only on request: every
+	// script runs it dozens of times, and the in-process code is already
+	// tested under -race by the packages' own tests.
+	if raceEnabled && os.Getenv("GIT_BACKUP_E2E_RACE") != "" {
 		args = append(args, "-race")
 	}
 	args = append(args, "../cmd/git-backup")
