@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/git-backup/git-backup/gitstate"
+	"github.com/git-backup/git-backup/hooks"
 	"github.com/git-backup/git-backup/transitions"
 )
 
@@ -17,6 +19,7 @@ type statusJSON struct {
 	Repository string              `json:"repository"`
 	Summary    transitions.Summary `json:"backups"`
 	Disk       diskJSON            `json:"disk"`
+	Hooks      []hooks.Hook        `json:"hooks"`
 }
 
 type diskJSON struct {
@@ -43,8 +46,12 @@ func (c *statusCmd) Run(ctx context.Context, a *App) error {
 	disk := diskJSON{DiskUsage: du, Level: transitions.DiskLevel(du.UsedPercent, p), Thresholds: map[string]float64{
 		"warning": p.DiskWarningThreshold, "critical": p.DiskCriticalThreshold, "emergency": p.DiskEmergencyThreshold,
 	}}
+	var hs []hooks.Hook
+	if env, err := a.hooksEnv(ctx); err == nil {
+		hs = hooks.Status(env)
+	}
 	if a.JSON {
-		return a.printJSON(statusJSON{Repository: s.Repo.WorkTree, Summary: sum, Disk: disk})
+		return a.printJSON(statusJSON{Repository: s.Repo.WorkTree, Summary: sum, Disk: disk, Hooks: hs})
 	}
 	w := a.Stdout
 	fmt.Fprintf(w, "repository  %s\n\n", s.Repo.WorkTree)
@@ -69,6 +76,7 @@ func (c *statusCmd) Run(ctx context.Context, a *App) error {
 		last = fmt.Sprintf("%s (%s ago)", sum.LastCleanup.Format(time.RFC3339), age(time.Now(), *sum.LastCleanup))
 	}
 	fmt.Fprintf(w, "cleanup     last %s\n", last)
+	fmt.Fprintf(w, "hooks       %s\n", hooksLine(hs))
 	if len(sum.Transitions) > 0 {
 		fmt.Fprintf(w, "moves      ")
 		for _, from := range transitions.States {
@@ -84,4 +92,18 @@ func (c *statusCmd) Run(ctx context.Context, a *App) error {
 		fmt.Fprintln(w)
 	}
 	return nil
+}
+
+// hooksLine sums up the hooks for the dashboard: all installed, or which are not.
+func hooksLine(hs []hooks.Hook) string {
+	var bad []string
+	for _, h := range hs {
+		if h.State != hooks.StateInstalled && h.State != hooks.StateChained {
+			bad = append(bad, h.Name+" "+string(h.State))
+		}
+	}
+	if len(bad) == 0 {
+		return fmt.Sprintf("all %d installed", len(hs))
+	}
+	return strings.Join(bad, ", ") + " (git backup hooks status tells more)"
 }
