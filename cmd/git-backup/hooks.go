@@ -8,8 +8,10 @@ import (
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/git-backup/git-backup/hooks"
+	"github.com/git-backup/git-backup/monitor"
 )
 
 type hooksCmd struct {
@@ -133,6 +135,10 @@ func (c *hookCmd) Run(ctx context.Context, a *App) (err error) {
 	}()
 	// Hook managers call this directly, without our shim's checks.
 	if os.Getenv(hooks.SkipEnv) != "" || os.Getenv(hooks.InHookEnv) != "" {
+		return nil
+	}
+	// Paused (git backup pause): every automatic trigger does nothing.
+	if r, err := a.Repo(ctx); err == nil && monitor.Paused(r, time.Now()).Paused {
 		return nil
 	}
 	s, err := a.Store(ctx)

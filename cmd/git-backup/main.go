@@ -52,9 +52,15 @@ type cli struct {
 	Log        logCmd        `cmd:"" help:"The transition log, newest first."`
 	Config     configCmd     `cmd:"" help:"Read and change policies (git config section backup)."`
 	Fsck       fsckCmd       `cmd:"" help:"Check snapshot refs, state notes and archives against each other."`
+	Push       pushCmd       `cmd:"" help:"Send the backup state (and with --snapshots the snapshots) to a remote."`
+	Fetch      fetchCmd      `cmd:"" help:"Fetch a remote's backup state and merge it into the local state."`
+	Sync       syncCmd       `cmd:"" help:"Fetch and merge a remote's backup state, then push."`
 	Version    versionCmd    `cmd:"" help:"Print version and build information."`
 	Hooks      hooksCmd      `cmd:"" help:"Install, remove or check git-backup's git hooks."`
 	Hook       hookCmd       `cmd:"" hidden:"" help:"Run by git-backup's hook scripts."`
+	Monitor    monitorCmd    `cmd:"" help:"The background loop: autosave, time and disk policies, reclaim."`
+	Pause      pauseCmd      `cmd:"" help:"Stop the hooks, the monitor and autosave in this repository (--for D)."`
+	Resume     resumeCmd     `cmd:"" help:"Undo git backup pause."`
 	Man        manCmd        `cmd:"" help:"Print or install the man page (for git help backup)."`
 }
 

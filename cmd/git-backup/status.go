@@ -9,6 +9,7 @@ import (
 
 	"github.com/git-backup/git-backup/gitstate"
 	"github.com/git-backup/git-backup/hooks"
+	"github.com/git-backup/git-backup/monitor"
 	"github.com/git-backup/git-backup/transitions"
 )
 
@@ -20,6 +21,7 @@ type statusJSON struct {
 	Summary    transitions.Summary `json:"backups"`
 	Disk       diskJSON            `json:"disk"`
 	Hooks      []hooks.Hook        `json:"hooks"`
+	Monitor    monitorJSON         `json:"monitor"`
 }
 
 type diskJSON struct {
@@ -51,7 +53,7 @@ func (c *statusCmd) Run(ctx context.Context, a *App) error {
 		hs = hooks.Status(env)
 	}
 	if a.JSON {
-		return a.printJSON(statusJSON{Repository: s.Repo.WorkTree, Summary: sum, Disk: disk, Hooks: hs})
+		return a.printJSON(statusJSON{Repository: s.Repo.WorkTree, Summary: sum, Disk: disk, Hooks: hs, Monitor: monitorPart(s.Repo)})
 	}
 	w := a.Stdout
 	fmt.Fprintf(w, "repository  %s\n\n", s.Repo.WorkTree)
@@ -77,6 +79,7 @@ func (c *statusCmd) Run(ctx context.Context, a *App) error {
 	}
 	fmt.Fprintf(w, "cleanup     last %s\n", last)
 	fmt.Fprintf(w, "hooks       %s\n", hooksLine(hs))
+	printMonitorPart(a, monitorPart(s.Repo))
 	if len(sum.Transitions) > 0 {
 		fmt.Fprintf(w, "moves      ")
 		for _, from := range transitions.States {
@@ -106,4 +109,25 @@ func hooksLine(hs []hooks.Hook) string {
 		return fmt.Sprintf("all %d installed", len(hs))
 	}
 	return strings.Join(bad, ", ") + " (git backup hooks status tells more)"
+}
+
+// monitorJSON is the monitor part of status: paused or not, and the monitor.
+type monitorJSON struct {
+	Paused monitor.PauseState `json:"paused"`
+	monitor.Status
+}
+
+func monitorPart(r *gitstate.Repo) monitorJSON {
+	st, _ := monitor.ReadStatus(r)
+	return monitorJSON{Paused: monitor.Paused(r, time.Now()), Status: st}
+}
+
+func printMonitorPart(a *App, m monitorJSON) {
+	switch {
+	case m.Paused.Paused && m.Paused.Until.IsZero():
+		a.out("paused      until git backup resume")
+	case m.Paused.Paused:
+		a.out("paused      until %s", m.Paused.Until.Local().Format(time.RFC3339))
+	}
+	printMonitorStatus(a, m.Status, time.Now())
 }

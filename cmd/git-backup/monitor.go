@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/git-backup/git-backup/gitstate"
+	"github.com/git-backup/git-backup/monitor"
+	"github.com/git-backup/git-backup/transitions"
+)
+
+type monitorCmd struct {
+	Run    monitorRunCmd    `cmd:"" default:"withargs" help:"Run the monitor in the foreground (the default)."`
+	Status monitorStatusCmd `cmd:"" help:"Whether a monitor runs for this repository: pid, since, last cycle, level."`
+	Stop   monitorStopCmd   `cmd:"" help:"Stop this repository's monitor: SIGTERM, then SIGKILL after 30 s."`
+}
+
+type monitorRunCmd struct {
+	Once     bool `help:"Run one cycle and exit."`
+	All      bool `help:"Serve every repository in the global config's backup.repo."`
+	Register bool `help:"Add this repository to the global config's backup.repo and exit."`
+	// For tests and experts.
+	TimeOffset string `name:"time-offset" hidden:"" help:"Plan and record as if this much later than now. For tests."`
+	PruneGrace string `name:"prune-grace" hidden:"" help:"Grace period of reclaim (default 1h; 0: none). For tests and experts."`
+}
+
+func (c *monitorRunCmd) Help() string {
+	return `Runs until SIGINT or SIGTERM, then finishes the move in hand and exits 0; a
+second SIGINT stops at once (every move is one compare-and-swap commit, so the
+state stays whole). Each cycle, every backup.checkInterval: autosave changed
+work (backup.autosaveInterval), confirm backups merged on the integration
+branch, apply the time policies and the disk policies (SPEC §7's table, at most
+every backup.cleanupInterval, every backup.emergencyInterval in an emergency),
+reclaim the space of dropped snapshots. One monitor per repository; a paused
+repository (git backup pause) is left alone. Its log is
+<git common dir>/backup/logs/monitor.log.
+
+Exit status: 0 stopped by a signal or after --once, 1 another monitor runs or
+the repository cannot be opened.`
+}
+
+func (c *monitorRunCmd) Run(ctx context.Context, a *App) error {
+	if c.Register {
+		return a.registerRepo(ctx)
+	}
+	var offset time.Duration
+	if c.TimeOffset != "" {
+		d, err := transitions.ParseDuration(c.TimeOffset)
+		if err != nil {
+			return usagef("--time-offset: %v", err)
+		}
+		offset = d
+	}
+	grace, err := pruneGrace(c.PruneGrace)
+	if err != nil {
+		return err
+	}
+	var stores []*transitions.Store
+	if c.All {
+		stores, err = a.registeredStores(ctx)
+	} else {
+		var s *transitions.Store
+		s, err = a.Store(ctx)
+		stores = []*transitions.Store{s}
+	}
+	if err != nil {
+		return err
+	}
+	if offset != 0 {
+		for _, s := range stores {
+			s.Now = func() time.Time { return time.Now().Add(offset) }
+		}
+	}
+	abort, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stopSignals := secondSignal(ctx, cancel)
+	defer stopSignals()
+	clock := monitor.Clock(monitor.RealClock{})
+	if offset != 0 {
+		clock = offsetClock{offset}
+	}
+	if !a.Quiet && !c.Once {
+		a.note("git-backup: monitor started for %d repository(ies) (pid %d); Ctrl-C stops it", len(stores), os.Getpid())
+	}
+	err = monitor.Run(ctx, monitor.Options{Stores: stores, All: c.All, Once: c.Once, Clock: clock,
+		Log: a.Log, Abort: abort, ReclaimGrace: grace})
+	if abort.Err() != nil {
+		return fmt.Errorf("monitor: aborted by a second signal")
+	}
+	return err
+}
+
+// secondSignal cancels abort on a second SIGINT or SIGTERM: the first one
+// cancels ctx (main's signal context) and lets the move in hand finish.
+func secondSignal(ctx context.Context, abort context.CancelFunc) func() {
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-ch:
+				if n++; n >= 2 {
+					abort()
+					return
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
+}
+
+// offsetClock is the wall clock shifted by a fixed offset (--time-offset).
+type offsetClock struct{ d time.Duration }
+
+func (c offsetClock) Now() time.Time                         { return time.Now().Add(c.d) }
+func (c offsetClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// registeredStores opens every repository in the global backup.repo; a
+// vanished one is skipped with a warning.
+func (a *App) registeredStores(ctx context.Context) ([]*transitions.Store, error) {
+	paths, err := gitstate.GlobalConfigValues(ctx, "backup.repo")
+	if err != nil {
+		return nil, err
+	}
+	var ss []*transitions.Store
+	for _, p := range paths {
+		s, err := openStore(ctx, p, a)
+		if err != nil {
+			a.note("git-backup: skipping registered repository %q: %v", p, err)
+			continue
+		}
+		ss = append(ss, s)
+	}
+	if len(ss) == 0 {
+		return nil, errors.New("monitor --all: no registered repository can be opened (git backup monitor --register adds one)")
+	}
+	return ss, nil
+}
+
+// openStore opens the repository at dir with its own policy.
+func openStore(ctx context.Context, dir string, a *App) (*transitions.Store, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, err
+	}
+	r, err := gitstate.Open(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	es, err := r.ReadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := transitions.LoadPolicy(es)
+	if err != nil {
+		return nil, err
+	}
+	clone, err := r.CloneID()
+	if err != nil {
+		return nil, err
+	}
+	return &transitions.Store{Repo: r, Policy: p, Clone: clone, Log: a.Log}, nil
+}
+
+// registerRepo adds this repository to the global backup.repo, once.
+func (a *App) registerRepo(ctx context.Context) error {
+	r, err := a.Repo(ctx)
+	if err != nil {
+		return err
+	}
+	path := r.WorkTree
+	if path == "" {
+		path = r.CommonDir
+	}
+	added, err := r.RegisterRepo(ctx, path)
+	if err != nil {
+		return err
+	}
+	if added {
+		a.out("registered %s (git backup monitor --all serves it)", path)
+	} else {
+		a.out("%s is already registered", path)
+	}
+	return nil
+}
+
+type monitorStatusCmd struct{}
+
+func (c *monitorStatusCmd) Run(ctx context.Context, a *App) error {
+	r, err := a.Repo(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := monitor.ReadStatus(r)
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		return a.printJSON(st)
+	}
+	printMonitorStatus(a, st, time.Now())
+	return nil
+}
+
+// printMonitorStatus prints the monitor part of status and monitor status.
+func printMonitorStatus(a *App, st monitor.Status, now time.Time) {
+	if !st.Running {
+		line := "not running"
+		if !st.LastCycle.IsZero() {
+			line += fmt.Sprintf(" (last cycle %s ago: %s)", age(now, st.LastCycle), st.Outcome)
+		}
+		a.out("monitor     %s", line)
+		return
+	}
+	a.out("monitor     running, pid %d, since %s (%s ago)", st.PID, st.Started.Local().Format(time.RFC3339), age(now, st.Started))
+	if st.LastCycle.IsZero() {
+		a.out("last cycle  none yet")
+	} else {
+		a.out("last cycle  %s ago: %s", age(now, st.LastCycle), st.Outcome)
+	}
+	if st.Level != "" {
+		a.out("level       %s", st.Level)
+	}
+	if !st.NextCycle.IsZero() {
+		a.out("next cycle  %s", st.NextCycle.Local().Format(time.RFC3339))
+	}
+}
+
+type monitorStopCmd struct {
+	Timeout time.Duration `default:"30s" hidden:"" help:"How long to wait after SIGTERM before SIGKILL."`
+}
+
+func (c *monitorStopCmd) Run(ctx context.Context, a *App) error {
+	r, err := a.Repo(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := monitor.ReadStatus(r)
+	if err != nil {
+		return err
+	}
+	if !st.Running || st.PID <= 0 {
+		a.out("no monitor is running")
+		return nil
+	}
+	p, err := os.FindProcess(st.PID)
+	if err != nil {
+		return fmt.Errorf("find monitor pid %d: %w", st.PID, err)
+	}
+	if err := p.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop monitor pid %d: %w", st.PID, err)
+	}
+	deadline := time.Now().Add(c.Timeout)
+	for time.Now().Before(deadline) {
+		if s, err := monitor.ReadStatus(r); err == nil && !s.Running {
+			a.out("monitor (pid %d) stopped after SIGTERM", st.PID)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if err := p.Signal(syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill monitor pid %d: %w", st.PID, err)
+	}
+	a.out("monitor (pid %d) did not stop within %s: killed (SIGKILL)", st.PID, c.Timeout)
+	return nil
+}
