@@ -23,6 +23,9 @@ type showJSON struct {
 	Factors    []transitions.Factor  `json:"factors"`
 	Paths      []gitstate.PathChange `json:"paths"`
 	LastAccess *time.Time            `json:"last_access"`
+	// KeptLocally explains a snapshot ref kept here after a remote marked the
+	// backup ARCHIVED or DELETED; omitted otherwise.
+	KeptLocally string `json:"kept_locally,omitempty"`
 }
 
 func (c *showCmd) Run(ctx context.Context, a *App) error {
@@ -37,8 +40,9 @@ func (c *showCmd) Run(ctx context.Context, a *App) error {
 	}
 	s.Repo.TouchAccess(b.ID, time.Now())
 	asm := as[b]
+	kept := keptLocally(s, b)
 	if a.JSON {
-		out := showJSON{Backup: b, Damaged: b.Damaged, Events: b.Events, Factors: asm.Factors, Paths: b.Paths}
+		out := showJSON{Backup: b, Damaged: b.Damaged, Events: b.Events, Factors: asm.Factors, Paths: b.Paths, KeptLocally: kept}
 		if out.Events == nil {
 			out.Events = []gitstate.Event{}
 		}
@@ -81,6 +85,9 @@ func (c *showCmd) Run(ctx context.Context, a *App) error {
 	for _, d := range b.Damaged {
 		fmt.Fprintf(w, "damaged   %s (see git backup fsck)\n", d)
 	}
+	if kept != "" {
+		fmt.Fprintf(w, "local     %s\n", kept)
+	}
 	fmt.Fprintf(w, "\nconfidence %.2f (auto-cleanup at %.2f)\n", asm.Confidence, s.Policy.AutoCleanupConfidence)
 	for _, f := range asm.Factors {
 		weight := fmt.Sprintf("×%.2f", f.Weight)
@@ -91,7 +98,11 @@ func (c *showCmd) Run(ctx context.Context, a *App) error {
 	}
 	fmt.Fprintln(w, "\nevents")
 	for _, e := range b.Events {
-		fmt.Fprintf(w, "  %s  %s\n", e.Time.UTC().Format(time.RFC3339), describeEvent(e))
+		from := ""
+		if e.Clone != s.Clone {
+			from = " from another clone"
+		}
+		fmt.Fprintf(w, "  %s  %s%s\n", e.Time.UTC().Format(time.RFC3339), describeEvent(e), from)
 	}
 	if len(b.Paths) > 0 {
 		fmt.Fprintln(w, "\nfiles")
@@ -141,4 +152,17 @@ func describeEvent(e gitstate.Event) string {
 	}
 	fmt.Fprintf(&b, " [clone %.8s]", e.Clone)
 	return b.String()
+}
+
+// keptLocally explains a snapshot ref this clone keeps although a remote
+// marked the backup ARCHIVED or DELETED ("" otherwise).
+func keptLocally(s *transitions.Store, b *transitions.Backup) string {
+	if b.Live() {
+		return ""
+	}
+	refs, err := s.Repo.SnapshotRefs()
+	if err != nil {
+		return ""
+	}
+	return transitions.KeptLocally(b, refs[b.ID] == b.Snapshot, s.Clone)
 }

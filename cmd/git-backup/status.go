@@ -78,6 +78,7 @@ func (c *statusCmd) Run(ctx context.Context, a *App) error {
 		last = fmt.Sprintf("%s (%s ago)", sum.LastCleanup.Format(time.RFC3339), age(time.Now(), *sum.LastCleanup))
 	}
 	fmt.Fprintf(w, "cleanup     last %s\n", last)
+	printSyncs(w, s.Repo.SyncRecords(), time.Now())
 	fmt.Fprintf(w, "hooks       %s\n", hooksLine(hs))
 	printMonitorPart(a, monitorPart(s.Repo))
 	if len(sum.Transitions) > 0 {
