@@ -55,9 +55,6 @@ type cli struct {
 	Push       pushCmd       `cmd:"" help:"Send the backup state (and with --snapshots the snapshots) to a remote."`
 	Fetch      fetchCmd      `cmd:"" help:"Fetch a remote's backup state and merge it into the local state."`
 	Sync       syncCmd       `cmd:"" help:"Fetch and merge a remote's backup state, then push."`
-	Push       pushCmd       `cmd:"" help:"Send the backup state (and with --snapshots the snapshots) to a remote."`
-	Fetch      fetchCmd      `cmd:"" help:"Fetch a remote's backup state and merge it into the local state."`
-	Sync       syncCmd       `cmd:"" help:"Fetch and merge a remote's backup state, then push."`
 	Version    versionCmd    `cmd:"" help:"Print version and build information."`
 	Hooks      hooksCmd      `cmd:"" help:"Install, remove or check git-backup's git hooks."`
 	Hook       hookCmd       `cmd:"" hidden:"" help:"Run by git-backup's hook scripts."`
