@@ -50,6 +50,7 @@ type cli struct {
 	Unarchive  unarchiveCmd  `cmd:"" help:"Bring an ARCHIVED backup back as a live snapshot in the state it had."`
 	Emergency  emergencyCmd  `cmd:"" help:"Guided emergency cleanup: disk levels, the plan, then act."`
 	Log        logCmd        `cmd:"" help:"The transition log, newest first."`
+	Report     reportCmd     `cmd:"" help:"What happened in a window: moves by trigger and state, bytes freed, archives, disk trend."`
 	Config     configCmd     `cmd:"" help:"Read and change policies (git config section backup)."`
 	Fsck       fsckCmd       `cmd:"" help:"Check snapshot refs, state notes and archives against each other."`
 	Push       pushCmd       `cmd:"" help:"Send the backup state (and with --snapshots the snapshots) to a remote."`
