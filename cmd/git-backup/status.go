@@ -17,11 +17,12 @@ type statusCmd struct{}
 
 // statusJSON is the dashboard as data.
 type statusJSON struct {
-	Repository string              `json:"repository"`
-	Summary    transitions.Summary `json:"backups"`
-	Disk       diskJSON            `json:"disk"`
-	Hooks      []hooks.Hook        `json:"hooks"`
-	Monitor    monitorJSON         `json:"monitor"`
+	Repository string                         `json:"repository"`
+	Summary    transitions.Summary            `json:"backups"`
+	Disk       diskJSON                       `json:"disk"`
+	Hooks      []hooks.Hook                   `json:"hooks"`
+	Monitor    monitorJSON                    `json:"monitor"`
+	Remotes    map[string]gitstate.SyncRecord `json:"remotes"`
 }
 
 type diskJSON struct {
@@ -53,7 +54,7 @@ func (c *statusCmd) Run(ctx context.Context, a *App) error {
 		hs = hooks.Status(env)
 	}
 	if a.JSON {
-		return a.printJSON(statusJSON{Repository: s.Repo.WorkTree, Summary: sum, Disk: disk, Hooks: hs, Monitor: monitorPart(s.Repo)})
+		return a.printJSON(statusJSON{Repository: s.Repo.WorkTree, Summary: sum, Disk: disk, Hooks: hs, Monitor: monitorPart(s.Repo), Remotes: s.Repo.SyncRecords()})
 	}
 	w := a.Stdout
 	fmt.Fprintf(w, "repository  %s\n\n", s.Repo.WorkTree)
