@@ -112,10 +112,7 @@ func (s *Store) mergeOnce(ctx context.Context, rv *gitstate.StateView, remoteDat
 	notes := map[string][]byte{}
 	final := map[string][]byte{} // snapshot → merged note, for every note the remote has
 	for snap, rdata := range remoteData {
-		name := snap
-		if b := v.BySnapshot(snap); b != nil && b.ID != "" {
-			name = b.ID
-		}
+		name := noteName(v.BySnapshot(snap), snap, rdata)
 		if blob, ok := local.Notes[snap]; ok && blob == rv.Notes[snap] {
 			continue
 		}
@@ -160,6 +157,21 @@ func (s *Store) mergeOnce(ctx context.Context, rv *gitstate.StateView, remoteDat
 	}
 	res.Commit = c
 	return nil
+}
+
+// noteName names a backup in warnings: its ID, from our log or else from the
+// remote's creation event; its snapshot commit when neither has one.
+func noteName(local *Backup, snap string, remote []byte) string {
+	if local != nil && local.ID != "" {
+		return local.ID
+	}
+	evs, _ := gitstate.ParseNote(remote)
+	for _, e := range evs {
+		if e.Kind == gitstate.KindCreate && e.ID != "" {
+			return e.ID
+		}
+	}
+	return snap
 }
 
 // sameAsRemote reports whether the local state with notes applied has
