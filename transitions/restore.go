@@ -129,10 +129,14 @@ func (s *Store) saveWorkFirst(ctx context.Context, b *Backup, work gitstate.Work
 	}
 	var dirty []gitstate.PathChange
 	for _, p := range touched {
-		if _, ok := inWork[p]; ok {
+		fi, err := os.Lstat(filepath.Join(s.Repo.WorkTree, filepath.FromSlash(p)))
+		if err != nil {
 			continue
 		}
-		if fi, err := os.Lstat(filepath.Join(s.Repo.WorkTree, filepath.FromSlash(p))); err == nil && !fi.IsDir() {
+		// A directory where the backup has a file would be removed whole,
+		// ignored files in it included; a file the work snapshot left out is
+		// in no backup.
+		if e, ok := inWork[p]; (fi.IsDir() && e.Mode != "160000") || !ok {
 			dirty = append(dirty, gitstate.PathChange{Path: p})
 		}
 	}
