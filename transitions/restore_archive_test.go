@@ -346,3 +346,28 @@ func TestRestore_refusesToOverwriteAnIgnoredFileUnlessForced(t *testing.T) {
 		t.Errorf("the backup taken before the forced restore does not hold notes.txt: %+v", saved.Paths)
 	}
 }
+
+// A directory of ignored files where the backup has a file would be removed
+// whole by the checkout: restore refuses without --force.
+func TestRestore_refusesToReplaceADirectoryOfIgnoredFiles(t *testing.T) {
+	dir, s := storeRepo(t)
+	ctx := context.Background()
+	b := backupOf(t, s, dir, "out", "a file once\n")
+	if err := os.Remove(filepath.Join(dir, "out")); err != nil {
+		t.Fatal(err)
+	}
+	uaWrite(t, dir, ".gitignore", "out/\n")
+	storeGit(t, dir, "add", ".gitignore")
+	storeGit(t, dir, "commit", "-q", "-m", "ignore out")
+	if err := os.MkdirAll(filepath.Join(dir, "out"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	uaWrite(t, dir, "out/build.log", "precious\n")
+	_, err := s.Restore(ctx, b, RestoreOptions{ID: b.ID})
+	if !errors.Is(err, ErrWouldOverwrite) {
+		t.Fatalf("Restore = %v, want ErrWouldOverwrite", err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "out", "build.log")); string(got) != "precious\n" {
+		t.Fatalf("out/build.log = %q, removed without --force", got)
+	}
+}
