@@ -24,6 +24,8 @@ type monitorRunCmd struct {
 	Once     bool `help:"Run one cycle and exit."`
 	All      bool `help:"Serve every repository in the global config's backup.repo."`
 	Register bool `help:"Add this repository to the global config's backup.repo and exit."`
+	// MetricsAddr serves Prometheus metrics; a port alone listens on loopback.
+	MetricsAddr string `name:"metrics-addr" placeholder:"[HOST:]PORT" help:"Serve Prometheus metrics at /metrics (a port alone: loopback only)."`
 	// For tests and experts.
 	TimeOffset string `name:"time-offset" hidden:"" help:"Plan and record as if this much later than now. For tests."`
 	PruneGrace string `name:"prune-grace" hidden:"" help:"Grace period of reclaim (default 1h; 0: none). For tests and experts."`
@@ -87,12 +89,56 @@ func (c *monitorRunCmd) Run(ctx context.Context, a *App) error {
 	if !a.Quiet && !c.Once {
 		a.note("git-backup: monitor started for %d repository(ies) (pid %d); Ctrl-C stops it", len(stores), os.Getpid())
 	}
+	alerter, rec := monitorSinks(stores, a)
+	if c.MetricsAddr != "" {
+		ln, err := monitor.ListenMetrics(c.MetricsAddr)
+		if err != nil {
+			return err
+		}
+		go func() {
+			if err := monitor.ServeMetricsOn(ctx, ln, rec); err != nil {
+				a.Log.Warn("metrics endpoint", "err", err)
+			}
+		}()
+	}
 	err = monitor.Run(ctx, monitor.Options{Stores: stores, All: c.All, Once: c.Once, Clock: clock,
-		Log: a.Log, Abort: abort, ReclaimGrace: grace})
+		Log: a.Log, Abort: abort, ReclaimGrace: grace, Alerter: alerter, Metrics: rec})
 	if abort.Err() != nil {
 		return fmt.Errorf("monitor: aborted by a second signal")
 	}
 	return err
+}
+
+// monitorSinks are the alert sender (each repository's, from its policy)
+// and the metrics recorder (each repository's disk history) of a run.
+func monitorSinks(stores []*transitions.Store, a *App) (monitor.Alerter, *monitor.Recorder) {
+	alerters := repoAlerter{}
+	repos := map[string]*gitstate.Repo{}
+	for _, s := range stores {
+		name := s.Repo.WorkTree
+		if name == "" {
+			name = s.Repo.CommonDir
+		}
+		alerters[name] = monitor.NewNotifier(s.Policy, a.Log)
+		repos[name] = s.Repo
+	}
+	rec := &monitor.Recorder{Log: a.Log, History: func(repo string) *monitor.History {
+		if r := repos[repo]; r != nil {
+			return &monitor.History{Repo: r}
+		}
+		return nil
+	}}
+	return alerters, rec
+}
+
+// repoAlerter sends each event with its repository's alert settings.
+type repoAlerter map[string]monitor.Alerter
+
+func (m repoAlerter) Alert(ctx context.Context, e monitor.Event) error {
+	if al := m[e.Repo]; al != nil {
+		return al.Alert(ctx, e)
+	}
+	return nil
 }
 
 // secondSignal cancels abort on a second SIGINT or SIGTERM: the first one
