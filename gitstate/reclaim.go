@@ -59,6 +59,11 @@ func (r *Repo) Reclaim(ctx context.Context, o ReclaimOptions) (ReclaimResult, er
 		res.Skipped = "gc.pruneExpire is never"
 		return res, nil
 	}
+	unlock, err := r.LockHeavy(ctx)
+	if err != nil {
+		return res, fmt.Errorf("reclaim: %w", err)
+	}
+	defer unlock()
 	expire := pruneExpire(o.Grace)
 	objects := filepath.Join(r.CommonDir, "objects")
 	before, packs, err := dirBytes(objects)

@@ -51,6 +51,12 @@ func (s *Store) Apply(ctx context.Context, confirmed Plan, o ApplyOptions) (Appl
 		level = l
 	}
 	a.level = level
+	// One writer of archives at a time: two would write the same file.
+	unlock, err := s.Repo.LockHeavy(ctx)
+	if err != nil {
+		return res, fmt.Errorf("apply %s: %w", confirmed.Title, err)
+	}
+	defer unlock()
 	_, batch, err := s.Update(ctx, a.decide)
 	if err != nil {
 		a.rollback(context.WithoutCancel(ctx))
