@@ -18,9 +18,9 @@ import (
 
 // Notifier is the Alerter of a running monitor: it POSTs each alert as JSON
 // to backup.alertWebhook, as a Slack message to backup.slackWebhook, and mails
-// it to backup.alertEmail through the local sendmail. Channels are tried at
-// the same time; each gets one attempt and, when that fails, one retry after
-// Backoff, each attempt bounded by Timeout. Failures are logged and returned;
+// it to backup.alertEmail through backup.smtpServer or the local sendmail.
+// Channels are tried at the same time; each gets one attempt and, when that
+// fails, one retry after Backoff, each attempt bounded by Timeout. Failures are logged and returned;
 // the caller carries on either way. A Notifier is not changed by use, so
 // Alert may be called from several goroutines.
 type Notifier struct {
@@ -28,6 +28,7 @@ type Notifier struct {
 	Webhook string // backup.alertWebhook
 	Slack   string // backup.slackWebhook
 	Email   string // backup.alertEmail
+	SMTP    string // backup.smtpServer: host:port; "": the local sendmail
 
 	Client   *http.Client  // nil: a client without its own timeout (Timeout bounds each request)
 	Timeout  time.Duration // per attempt; 0: 5 s
@@ -38,7 +39,7 @@ type Notifier struct {
 
 // NewNotifier is the Notifier that policy p configures.
 func NewNotifier(p transitions.Policy, log *slog.Logger) *Notifier {
-	return &Notifier{Enabled: p.Alerts, Webhook: p.AlertWebhook, Slack: p.SlackWebhook, Email: p.AlertEmail, Log: log}
+	return &Notifier{Enabled: p.Alerts, Webhook: p.AlertWebhook, Slack: p.SlackWebhook, Email: p.AlertEmail, SMTP: p.SMTPServer, Log: log}
 }
 
 var _ Alerter = (*Notifier)(nil)

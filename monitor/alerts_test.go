@@ -1,9 +1,12 @@
 package monitor
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -255,11 +258,81 @@ func TestNotifier_Alert_sendmailFailing(t *testing.T) {
 }
 
 func TestMailMessage_refusesHeaderInjection(t *testing.T) {
-	if _, err := mailMessage("a@example.com\r\nBcc: b@example.com", "s", "b", time.Now()); err == nil {
+	if _, err := mailMessage("", "a@example.com\r\nBcc: b@example.com", "s", "b", time.Now()); err == nil {
 		t.Error("an address with a line break was accepted")
 	}
-	m, err := mailMessage("a@example.com", "line\r\nBcc: x", "b", time.Now())
+	m, err := mailMessage("", "a@example.com", "line\r\nBcc: x", "b", time.Now())
 	if err != nil || strings.Contains(string(m), "\r\nBcc:") {
 		t.Errorf("subject line break kept: %q, %v", m, err)
+	}
+}
+
+// fakeSMTP is a loopback SMTP server that accepts one message and returns
+// its envelope and data on the channel.
+func fakeSMTP(t *testing.T) (addr string, got <-chan string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan string, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		r := bufio.NewReader(conn)
+		var log strings.Builder
+		fmt.Fprint(conn, "220 test ESMTP\r\n")
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				ch <- log.String()
+				return
+			}
+			cmd := strings.ToUpper(strings.TrimSpace(line))
+			switch {
+			case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+				fmt.Fprint(conn, "250 test\r\n")
+			case strings.HasPrefix(cmd, "MAIL"), strings.HasPrefix(cmd, "RCPT"):
+				log.WriteString(strings.TrimSpace(line) + "\n")
+				fmt.Fprint(conn, "250 ok\r\n")
+			case cmd == "DATA":
+				fmt.Fprint(conn, "354 go on\r\n")
+				for {
+					l, err := r.ReadString('\n')
+					if err != nil || l == ".\r\n" {
+						break
+					}
+					log.WriteString(l)
+				}
+				fmt.Fprint(conn, "250 queued\r\n")
+			case cmd == "QUIT":
+				fmt.Fprint(conn, "221 bye\r\n")
+				ch <- log.String()
+				return
+			default:
+				fmt.Fprint(conn, "502 no\r\n")
+			}
+		}
+	}()
+	return ln.Addr().String(), ch
+}
+
+func TestNotifier_Alert_emailThroughSMTP(t *testing.T) {
+	addr, got := fakeSMTP(t)
+	n := &Notifier{Enabled: true, Email: "Ops <ops@example.com>", SMTP: addr, Sendmail: "/nonexistent/sendmail"}
+	if err := n.Alert(t.Context(), testEvent()); err != nil {
+		t.Fatal(err)
+	}
+	m := <-got
+	for _, want := range []string{"RCPT TO:<ops@example.com>", "MAIL FROM:<git-backup@", "To: Ops <ops@example.com>\r\n",
+		"Subject: git-backup: disk critical on /repo\r\n", "git-backup: disk critical (was warning) on /repo"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("SMTP session lacks %q:\n%s", want, m)
+		}
 	}
 }

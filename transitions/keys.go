@@ -110,6 +110,8 @@ var Keys = []*Key{
 		textType{"url"}, func(p *Policy) *string { return &p.SlackWebhook })),
 	key("backup.alertEmail", "ALERT_EMAIL", "address that alerts are mailed to",
 		textType{"email"}, func(p *Policy) *string { return &p.AlertEmail }),
+	key("backup.smtpServer", "", "SMTP server (host:port) that alert mail goes through (empty: the local sendmail)",
+		textType{"hostport"}, func(p *Policy) *string { return &p.SMTPServer }),
 	key("backup.logLevel", "LOG_LEVEL", "monitor and hook log level",
 		enumType{[]string{"debug", "info", "warn", "error"}}, func(p *Policy) *string { return &p.LogLevel }),
 }

@@ -42,6 +42,7 @@ var keyCases = map[string]struct {
 	"backup.archiveDir":                  {map[string]string{"/srv/backups": "/srv/backups", "": "", "rel/dir": "rel/dir"}, []string{"a\x00b", "a\nb"}},
 	"backup.alerts":                      {map[string]string{"true": "true", "off": "false"}, []string{"sometimes"}},
 	"backup.alertWebhook":                {map[string]string{"https://hooks.example.com/a?b=c": "https://hooks.example.com/a?b=c", "": "", "http://localhost:9000/x": "http://localhost:9000/x"}, []string{"ftp://x.example.com", "hooks.example.com", "https://", "https://a b.example.com"}},
+	"backup.smtpServer":                  {map[string]string{"mail.example.com:25": "mail.example.com:25", "": "", "[::1]:587": "[::1]:587"}, []string{"mail.example.com", ":25", "mail.example.com:0", "mail.example.com:smtp", "a b:25", "smtp://mail.example.com:25"}},
 	"backup.slackWebhook":                {map[string]string{"https://hooks.slack.com/services/T/B/X": "https://hooks.slack.com/services/T/B/X"}, []string{"slack"}},
 	"backup.alertEmail":                  {map[string]string{"ops@example.com": "ops@example.com", "Ops <ops@example.com>": "Ops <ops@example.com>", "": ""}, []string{"ops", "ops@", "<>"}},
 	"backup.logLevel":                    {map[string]string{"info": "info", "DEBUG": "debug", "warn": "warn", "error": "error"}, []string{"verbose", "trace"}},
@@ -106,7 +107,7 @@ func TestKeys_defaults(t *testing.T) {
 		"backup.emergencyConfidenceOverride": "0.5", "backup.compressBeforeDelete": "true", "backup.compressionLevel": "default",
 		"backup.autosaveInterval": "10m", "backup.autoInstallHooks": "true", "backup.integrationBranch": "",
 		"backup.archiveDir": "", "backup.alerts": "true", "backup.alertWebhook": "", "backup.slackWebhook": "",
-		"backup.alertEmail": "", "backup.logLevel": "info",
+		"backup.alertEmail": "", "backup.smtpServer": "", "backup.logLevel": "info",
 	}
 	for _, k := range Keys {
 		if got := k.Default(); got != want[k.Name] {

@@ -45,6 +45,7 @@ type Policy struct {
 	AlertWebhook string
 	SlackWebhook string
 	AlertEmail   string
+	SMTPServer   string // host:port; empty: the local sendmail
 	LogLevel     string
 }
 

@@ -2,6 +2,7 @@ package transitions
 
 import (
 	"fmt"
+	"net"
 	"net/mail"
 	"net/url"
 	"strconv"
@@ -192,6 +193,10 @@ func (t textType) parse(s string) (any, bool) {
 	case "email":
 		a, err := mail.ParseAddress(s)
 		return s, err == nil && strings.Contains(a.Address, "@")
+	case "hostport":
+		host, port, err := net.SplitHostPort(s)
+		n, perr := strconv.ParseUint(port, 10, 16)
+		return s, err == nil && host != "" && perr == nil && n > 0 && !strings.ContainsAny(s, " \t/")
 	}
 	return s, true
 }
@@ -206,6 +211,8 @@ func (t textType) describe() string {
 		return "an http or https URL (empty: none)"
 	case "email":
 		return "an email address (empty: none)"
+	case "hostport":
+		return "host:port of an SMTP server, like mail.example.com:25 (empty: the local sendmail)"
 	}
 	return "a directory (empty: <git common dir>/backup/archive)"
 }
