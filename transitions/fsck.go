@@ -99,6 +99,9 @@ type FsckInput struct {
 	// archive directory; nil when not read.
 	Archives *ArchiveFacts
 	Now      time.Time
+	// Self is this clone's ID: a snapshot ref kept after another clone marked
+	// its backup DELETED is not dropped by a repair.
+	Self string
 }
 
 var backupIDForm = regexp.MustCompile(`^(\d{8}-\d{6})-([0-9a-f]{7,40})$`)
@@ -198,6 +201,10 @@ func checkRefs(v *View, in FsckInput) []Finding {
 			f.Message = fmt.Sprintf("backup ID %s does not name its snapshot %s (its hex part must be a prefix of the commit)", id, b.Snapshot)
 			f.Repair = "none: the ref and the note agree on the commit but not with the ID; the note's creation event was written by hand " +
 				"or damaged (git cat-file -p " + noteRef(v, b) + ")"
+		case b != nil && b.State == Deleted && KeptLocally(b, true, in.Self) != "":
+			f.Kind = FsckStaleRef
+			f.Message = fmt.Sprintf("backup %s is DELETED but %s still exists: %s", id, ref, KeptLocally(b, true, in.Self))
+			f.Repair = "none: git backup fetch drops it once the integration branch covers its changes; to drop it now, git update-ref -d " + ref + " " + c
 		case b != nil && b.State == Deleted:
 			f.Kind, f.Action = FsckStaleRef, RepairDropRef
 			f.Message = fmt.Sprintf("backup %s is DELETED but %s still exists", id, ref)

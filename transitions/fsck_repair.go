@@ -53,7 +53,7 @@ func (r *FsckResult) OK() bool { return r.Remaining() == 0 }
 // removes stray files.
 func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckResult, error) {
 	res := &FsckResult{Repair: o.Repair}
-	in := FsckInput{Now: s.now()}
+	in := FsckInput{Now: s.now(), Self: s.Clone}
 	st, err := s.Repo.ReadState("")
 	if err != nil {
 		in.StateErr = err
@@ -80,7 +80,7 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckResult, error) {
 	adopt := map[string]adoption{} // ref → rebuilt creation event, across retries
 	var last FsckInput
 	_, batch, err := s.Update(ctx, func(v *View) (*Batch, error) {
-		last = FsckInput{View: v, Layout: v.State.Layout, Now: s.now()}
+		last = FsckInput{View: v, Layout: v.State.Layout, Now: s.now(), Self: s.Clone}
 		if err := s.fsckFacts(ctx, &last); err != nil {
 			return nil, err
 		}

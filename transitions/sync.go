@@ -308,17 +308,17 @@ func KeptLocally(b *Backup, haveRef bool, self string) string {
 	if b.Live() || b.State == "" || !haveRef {
 		return ""
 	}
-	clone := ""
+	clone, found := "", false
 	for i := len(b.Events) - 1; i >= 0; i-- {
 		if e := b.Events[i]; e.Kind == gitstate.KindMove && State(e.To) == b.State {
-			clone = e.Clone
+			clone, found = e.Clone, true
 			break
 		}
 	}
-	who := "a remote"
-	if clone == self && self != "" {
-		return ""
+	if !found || clone == self && self != "" {
+		return "" // no log to tell (a light view), or this clone's own move
 	}
+	who := "a remote"
 	if clone != "" {
 		who = fmt.Sprintf("clone %.8s", clone)
 	}
