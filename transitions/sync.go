@@ -315,7 +315,7 @@ func KeptLocally(b *Backup, haveRef bool, self string) string {
 			break
 		}
 	}
-	if !found || clone == self && self != "" {
+	if !found || self == "" || clone == self {
 		return "" // no log to tell (a light view), or this clone's own move
 	}
 	who := "a remote"
