@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -101,7 +102,14 @@ func (r *Repo) FetchBackups(ctx context.Context, remote string) (Fetched, error)
 		args = append(args, "+"+StateRef+":"+RemoteStateRef(remote))
 	}
 	args = append(args, "+"+SnapshotsPrefix+"*:"+RemoteSnapshotsPrefix(remote)+"*")
-	if _, err := r.git(ctx, runOpts{}, args...); err != nil {
+	_, err = r.git(ctx, runOpts{}, args...)
+	var ge *GitError
+	if err != nil && errors.As(err, &ge) && strings.Contains(ge.Stderr, "no-write-fetch-head") {
+		// git before 2.29: FETCH_HEAD is written, as a plain git fetch does.
+		args = slices.DeleteFunc(args, func(a string) bool { return a == "--no-write-fetch-head" })
+		_, err = r.git(ctx, runOpts{}, args...)
+	}
+	if err != nil {
 		return Fetched{}, fmt.Errorf("fetch backups from %q: %w", remote, err)
 	}
 	f := Fetched{Snapshots: map[string]string{}}
