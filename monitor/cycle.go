@@ -38,7 +38,7 @@ func (c *cycleResult) add(res transitions.ApplyResult) {
 }
 
 // cycle is one pass of SPEC §7: autosave, git facts, time policies, disk
-// policies, reclaim, alerts and metrics. stop ends it between moves; work
+// policies, reclaim, alerts, metrics and the daily report. stop ends it between moves; work
 // is what the moves themselves run under.
 func (r *repoLoop) cycle(stop, work context.Context, now time.Time) error {
 	s, p := r.s, r.s.Policy
@@ -122,8 +122,10 @@ func (r *repoLoop) cycle(stop, work context.Context, now time.Time) error {
 			root = u.UsedPercent
 		}
 		r.o.Metrics.Record(Sample{Time: now.UTC(), Repo: repoName(s), GitDirUsed: m.facts.GitDirUsed,
-			ArchiveUsed: m.facts.ArchiveUsed, RootUsed: root, HeldBytes: m.facts.HeldBytes, Level: level})
+			ArchiveUsed: m.facts.ArchiveUsed, RootUsed: root, HeldBytes: m.facts.HeldBytes, Level: level,
+			Backups: r.countBackups(work)})
 	}
+	r.dailyReport(work, now)
 	return firstErr
 }
 

@@ -26,6 +26,9 @@ type State struct {
 	Outcome   string    `json:"outcome,omitempty"`
 	Level     string    `json:"level,omitempty"`
 	NextCycle time.Time `json:"next_cycle,omitzero"`
+	// LastReport is when the daily report was last sent (or, before the
+	// first one, when its first day began); it outlives restarts.
+	LastReport time.Time `json:"last_report,omitzero"`
 }
 
 // Status is a repository's monitor as seen from outside: Running comes from

@@ -32,6 +32,9 @@ type Options struct {
 	Disk    DiskProvider
 	Alerter Alerter
 	Metrics Metrics
+	// Reporter posts each repository's daily report when its policy has
+	// alerts on and a webhook (backup.alertWebhook or backup.slackWebhook).
+	Reporter Reporter
 	// Log hears what the loop does; each repository's lines also go to
 	// <git common dir>/backup/logs/monitor.log.
 	Log *slog.Logger
@@ -137,7 +140,8 @@ func newRepoLoop(s *transitions.Store, l *flock.Flock, o Options) *repoLoop {
 	} else {
 		r.log.Warn("open monitor log", "err", err)
 	}
-	r.state = State{PID: os.Getpid(), Started: o.Clock.Now().UTC()}
+	prev, _ := readState(s.Repo)
+	r.state = State{PID: os.Getpid(), Started: o.Clock.Now().UTC(), LastReport: prev.LastReport}
 	_ = writeState(s.Repo, r.state)
 	return r
 }

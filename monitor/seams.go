@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/git-backup/git-backup/gitstate"
+	"github.com/git-backup/git-backup/transitions"
 )
 
 // Clock tells the time and waits; the real one is the wall clock, tests use
@@ -40,6 +41,19 @@ type Metrics interface {
 	Record(s Sample)
 	// Transitions counts the moves a cycle applied.
 	Transitions(ts []Transition)
+}
+
+// Reporter sends the daily report of a repository (Report.Repository);
+// a nil Reporter sends none. Like Alert, it must return within its own
+// timeout and never retries on its own.
+type Reporter interface {
+	DailyReport(ctx context.Context, r Report) error
+}
+
+// BackupCounter is what a Metrics may also be: told each cycle how many
+// backups each state holds and the bytes they changed.
+type BackupCounter interface {
+	SetBackups(repo string, states map[transitions.State]transitions.StateCount)
 }
 
 // Event is an alert: a disk level change, or a cycle still in emergency.

@@ -38,7 +38,9 @@ state stays whole). Each cycle, every backup.checkInterval: autosave changed
 work (backup.autosaveInterval), confirm backups merged on the integration
 branch, apply the time policies and the disk policies (SPEC §7's table, at most
 every backup.cleanupInterval, every backup.emergencyInterval in an emergency),
-reclaim the space of dropped snapshots. One monitor per repository; a paused
+reclaim the space of dropped snapshots, record the metrics; once a day, post
+git backup report's figures to the webhooks (backup.alertWebhook,
+backup.slackWebhook) when alerts are on. One monitor per repository; a paused
 repository (git backup pause) is left alone. Its log is
 <git common dir>/backup/logs/monitor.log.
 
@@ -89,7 +91,7 @@ func (c *monitorRunCmd) Run(ctx context.Context, a *App) error {
 	if !a.Quiet && !c.Once {
 		a.note("git-backup: monitor started for %d repository(ies) (pid %d); Ctrl-C stops it", len(stores), os.Getpid())
 	}
-	alerter, rec := monitorSinks(stores, a)
+	notifiers, rec := monitorSinks(stores, a)
 	if c.MetricsAddr != "" {
 		ln, err := monitor.ListenMetrics(c.MetricsAddr)
 		if err != nil {
@@ -102,17 +104,18 @@ func (c *monitorRunCmd) Run(ctx context.Context, a *App) error {
 		}()
 	}
 	err = monitor.Run(ctx, monitor.Options{Stores: stores, All: c.All, Once: c.Once, Clock: clock,
-		Log: a.Log, Abort: abort, ReclaimGrace: grace, Alerter: alerter, Metrics: rec})
+		Log: a.Log, Abort: abort, ReclaimGrace: grace, Alerter: notifiers, Reporter: notifiers, Metrics: rec})
 	if abort.Err() != nil {
 		return fmt.Errorf("monitor: aborted by a second signal")
 	}
 	return err
 }
 
-// monitorSinks are the alert sender (each repository's, from its policy)
-// and the metrics recorder (each repository's disk history) of a run.
-func monitorSinks(stores []*transitions.Store, a *App) (monitor.Alerter, *monitor.Recorder) {
-	alerters := repoAlerter{}
+// monitorSinks are the alert and daily report sender (each repository's,
+// from its policy) and the metrics recorder (each repository's disk
+// history) of a run.
+func monitorSinks(stores []*transitions.Store, a *App) (repoNotifiers, *monitor.Recorder) {
+	alerters := repoNotifiers{}
 	repos := map[string]*gitstate.Repo{}
 	for _, s := range stores {
 		name := s.Repo.WorkTree
@@ -131,12 +134,20 @@ func monitorSinks(stores []*transitions.Store, a *App) (monitor.Alerter, *monito
 	return alerters, rec
 }
 
-// repoAlerter sends each event with its repository's alert settings.
-type repoAlerter map[string]monitor.Alerter
+// repoNotifiers sends each event and daily report with its repository's
+// alert settings.
+type repoNotifiers map[string]*monitor.Notifier
 
-func (m repoAlerter) Alert(ctx context.Context, e monitor.Event) error {
-	if al := m[e.Repo]; al != nil {
-		return al.Alert(ctx, e)
+func (m repoNotifiers) Alert(ctx context.Context, e monitor.Event) error {
+	if n := m[e.Repo]; n != nil {
+		return n.Alert(ctx, e)
+	}
+	return nil
+}
+
+func (m repoNotifiers) DailyReport(ctx context.Context, r monitor.Report) error {
+	if n := m[r.Repository]; n != nil {
+		return n.DailyReport(ctx, r)
 	}
 	return nil
 }
