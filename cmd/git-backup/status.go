@@ -13,7 +13,21 @@ import (
 	"github.com/git-backup/git-backup/transitions"
 )
 
-type statusCmd struct{}
+type statusCmd struct {
+	Watch bool `help:"Redraw the dashboard every 2 s on a terminal until Ctrl-C."`
+}
+
+func (c *statusCmd) Help() string {
+	return `Backups per state, disk usage against the thresholds, the last cleanup, the
+remotes, the hooks and the monitor (paused, running, last cycle, level).
+
+--watch redraws it every 2 s until Ctrl-C. It needs a terminal on stdout: with
+stdout redirected it refuses (exit 2) instead of filling a file with screens;
+run status without --watch to print it once. --watch and --json do not mix.
+
+Exit status: 0 shown (or watched until Ctrl-C), 1 the repository cannot be
+read, 2 --watch without a terminal or with --json.`
+}
 
 // statusJSON is the dashboard as data.
 type statusJSON struct {
@@ -32,6 +46,14 @@ type diskJSON struct {
 }
 
 func (c *statusCmd) Run(ctx context.Context, a *App) error {
+	if c.Watch {
+		return c.watch(ctx, a)
+	}
+	return c.show(ctx, a)
+}
+
+// show prints the dashboard once.
+func (c *statusCmd) show(ctx context.Context, a *App) error {
 	s, err := a.Store(ctx)
 	if err != nil {
 		return err
