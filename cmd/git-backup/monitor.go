@@ -18,6 +18,9 @@ type monitorCmd struct {
 	Run    monitorRunCmd    `cmd:"" default:"withargs" help:"Run the monitor in the foreground (the default)."`
 	Status monitorStatusCmd `cmd:"" help:"Whether a monitor runs for this repository: pid, since, last cycle, level."`
 	Stop   monitorStopCmd   `cmd:"" help:"Stop this repository's monitor: SIGTERM, then SIGKILL after 30 s."`
+
+	InstallService   monitorInstallServiceCmd   `cmd:"" name:"install-service" help:"Write a systemd user unit (launchd agent on macOS) that runs monitor --all."`
+	UninstallService monitorUninstallServiceCmd `cmd:"" name:"uninstall-service" help:"Remove the unit install-service wrote (--disable stops it first)."`
 }
 
 type monitorRunCmd struct {
@@ -247,6 +250,26 @@ func (a *App) registerRepo(ctx context.Context) error {
 		a.out("%s is already registered", path)
 	}
 	return nil
+}
+
+// registerQuietly adds this repository to the global backup.repo, saying so
+// on stderr the first time; a failure is a note, never the command's error.
+func (a *App) registerQuietly(ctx context.Context) {
+	r, err := a.Repo(ctx)
+	if err != nil {
+		return
+	}
+	path := r.WorkTree
+	if path == "" {
+		path = r.CommonDir
+	}
+	added, err := r.RegisterRepo(ctx, path)
+	switch {
+	case err != nil:
+		a.note("git-backup: could not add %s to the global backup.repo: %v", path, err)
+	case added:
+		a.note("git-backup: registered %s in the global backup.repo (git backup monitor --all serves it)", path)
+	}
 }
 
 type monitorStatusCmd struct{}
