@@ -36,7 +36,7 @@ type Options struct {
 	// alerts on and a webhook (backup.alertWebhook or backup.slackWebhook).
 	Reporter Reporter
 	// Log hears what the loop does; each repository's lines also go to
-	// <git common dir>/backup/logs/monitor.log.
+	// <git common dir>/backup/logs/monitor.log, at its backup.logLevel.
 	Log *slog.Logger
 	// Abort, when cancelled, stops the move in hand as well (a second
 	// SIGINT); the coordinator's compare-and-swap keeps the state whole.
@@ -136,7 +136,7 @@ func newRepoLoop(s *transitions.Store, l *flock.Flock, o Options) *repoLoop {
 	r.log = o.Log.With("repo", repoName(s))
 	if f, err := openLog(s); err == nil {
 		r.logf = f
-		r.log = slog.New(teeHandler{o.Log.Handler(), slog.NewTextHandler(f, &slog.HandlerOptions{Level: slog.LevelInfo})}).With("repo", repoName(s))
+		r.log = slog.New(teeHandler{o.Log.Handler(), slog.NewTextHandler(f, &slog.HandlerOptions{Level: s.Policy.SlogLevel()})}).With("repo", repoName(s))
 	} else {
 		r.log.Warn("open monitor log", "err", err)
 	}

@@ -1,6 +1,9 @@
 package transitions
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // Policy is the configured behaviour: SPEC §6's keys, parsed. The zero value is
 // not useful; start from DefaultPolicy.
@@ -80,4 +83,18 @@ func DefaultPolicy() Policy {
 		Alerts:                      true,
 		LogLevel:                    "info",
 	}
+}
+
+// SlogLevel is backup.logLevel as a log/slog level; an empty or unknown
+// value (LoadPolicy refuses those) is info.
+func (p Policy) SlogLevel() slog.Level {
+	switch p.LogLevel {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
 }

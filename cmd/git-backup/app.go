@@ -25,6 +25,8 @@ type App struct {
 	Stderr io.Writer
 	Log    *slog.Logger
 
+	// level is Log's level: from -v, raised by raiseLogLevel.
+	level  slog.LevelVar
 	repo   *gitstate.Repo
 	store  *transitions.Store
 	config []gitstate.ConfigEntry
@@ -53,6 +55,8 @@ func (a *App) prefetchConfig(ctx context.Context) {
 	}()
 }
 
+// init makes the logger: log/slog text on stderr, one line per record and no
+// colour (journald reads it as it is), at warn, -v info, -vv debug.
 func (a *App) init() {
 	level := slog.LevelWarn
 	switch {
@@ -61,7 +65,16 @@ func (a *App) init() {
 	case a.Verbose >= 2:
 		level = slog.LevelDebug
 	}
-	a.Log = slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: level}))
+	a.level.Set(level)
+	a.Log = slog.New(slog.NewTextHandler(a.Stderr, &slog.HandlerOptions{Level: &a.level}))
+}
+
+// raiseLogLevel makes Log at least as verbose as l (backup.logLevel for the
+// monitor): the more verbose of it and -v wins.
+func (a *App) raiseLogLevel(l slog.Level) {
+	if l < a.level.Level() {
+		a.level.Set(l)
+	}
 }
 
 func (a *App) close() {}

@@ -44,8 +44,11 @@ every backup.cleanupInterval, every backup.emergencyInterval in an emergency),
 reclaim the space of dropped snapshots, record the metrics; once a day, post
 git backup report's figures to the webhooks (backup.alertWebhook,
 backup.slackWebhook) when alerts are on. One monitor per repository; a paused
-repository (git backup pause) is left alone. Its log is
-<git common dir>/backup/logs/monitor.log.
+repository (git backup pause) is left alone. It logs to stderr (log/slog text,
+one line per record, fit for journald) and to
+<git common dir>/backup/logs/monitor.log, at backup.logLevel (default info) or
+-v/-vv, whichever is more verbose; a cycle that panics is logged there with
+its stack and the loop goes on.
 
 Exit status: 0 stopped by a signal or after --once, 1 another monitor runs or
 the repository cannot be opened.`
@@ -77,6 +80,9 @@ func (c *monitorRunCmd) Run(ctx context.Context, a *App) error {
 	}
 	if err != nil {
 		return err
+	}
+	for _, s := range stores {
+		a.raiseLogLevel(s.Policy.SlogLevel())
 	}
 	if offset != 0 {
 		for _, s := range stores {
