@@ -8,7 +8,8 @@
 // It builds the git-backup binary into a temporary directory, builds the
 // repositories it needs there (a 50,000-file work tree; a repository with
 // 10,000 backups written through the real store code; one with 1,000 live
-// backups in every state the hooks look at), and times whole processes as a
+// backups in every state the hooks look at; one with 10,000 backups an idle
+// monitor cycle leaves alone), and times whole processes as a
 // user runs them (`git backup …` through git's dispatcher, with the git on
 // PATH; the hook as git-backup's hook script runs it). Each pair of commands runs alternately interleaved
 // after warm-up runs, so machine noise affects both sides alike; the table
@@ -48,7 +49,7 @@ func main() {
 	flag.IntVar(&c.warmup, "warmup", 1, "untimed warm-up runs of each command before the timed ones")
 	flag.BoolVar(&c.json, "json", false, "print one JSON document instead of the Markdown table")
 	flag.BoolVar(&c.keep, "keep", false, "keep the temporary directory (for profiling) and print its path on stderr")
-	flag.StringVar(&c.only, "only", "create,unchanged,list,hook,commit,archive,cleanup", "comma-separated benchmarks to run: create, unchanged, list, hook, commit, archive, cleanup")
+	flag.StringVar(&c.only, "only", "create,unchanged,list,hook,commit,archive,cleanup,monitor", "comma-separated benchmarks to run: create, unchanged, list, hook, commit, archive, cleanup, monitor")
 	flag.IntVar(&c.dirs, "dirs", 500, "directories of the large repository")
 	flag.IntVar(&c.perDir, "files", 100, "files per directory of the large repository")
 	flag.IntVar(&c.changed, "changed", 100, "tracked files changed before each create")
@@ -108,6 +109,11 @@ type Row struct {
 	TargetText string `json:"target_text,omitempty"`
 	// SizeRatio is the output size of git-backup over the baseline's (archive).
 	SizeRatio float64 `json:"size_ratio,omitempty"`
+	// Absolute marks a row with absolute targets and no baseline (monitor):
+	// CPU time and peak RSS, no ratio.
+	Absolute    bool    `json:"absolute,omitempty"`
+	PeakRSSMB   float64 `json:"peak_rss_mb,omitempty"`
+	RSSMedianMB float64 `json:"rss_median_mb,omitempty"`
 }
 
 // Durations summarises the timed runs of one command, in milliseconds.
@@ -123,11 +129,11 @@ func run(ctx context.Context, c config) error {
 	for _, s := range strings.Split(c.only, ",") {
 		s = strings.TrimSpace(s)
 		switch s {
-		case "create", "unchanged", "list", "hook", "commit", "archive", "cleanup":
+		case "create", "unchanged", "list", "hook", "commit", "archive", "cleanup", "monitor":
 			want[s] = true
 		case "":
 		default:
-			return fmt.Errorf("-only: unknown benchmark %q (create, unchanged, list, hook, commit, archive, cleanup)", s)
+			return fmt.Errorf("-only: unknown benchmark %q (create, unchanged, list, hook, commit, archive, cleanup, monitor)", s)
 		}
 	}
 	tmp, err := os.MkdirTemp("", "git-backup-bench-")
@@ -226,6 +232,13 @@ func run(ctx context.Context, c config) error {
 			return err
 		}
 		row, err := benchCleanup(ctx, m, r)
+		if err != nil {
+			return err
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	if want["monitor"] {
+		row, err := benchMonitor(ctx, m, filepath.Join(tmp, "monitor"), filepath.Join(tmp, "bin", "git-backup"), c.backups)
 		if err != nil {
 			return err
 		}

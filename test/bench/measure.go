@@ -145,9 +145,20 @@ func printTable(w io.Writer, rep Report) {
 	var foot []string
 	for _, r := range rep.Rows {
 		what := fmt.Sprintf("%s: `%s` vs `%s`", r.What, r.Command, r.Baseline)
+		if r.Absolute {
+			what = fmt.Sprintf("%s: `%s`", r.What, r.Command)
+		}
 		if r.Footnote != "" {
 			foot = append(foot, r.Footnote)
 			what += fmt.Sprintf(" [%d]", len(foot))
+		}
+		if r.Absolute {
+			met := "yes"
+			if !r.Met {
+				met = "**no**"
+			}
+			fmt.Fprintf(w, "| %s | %.1f ms CPU, %.1f MB RSS | — | — | %s | %s |\n", what, r.Backup.CPUMedianMS, r.PeakRSSMB, r.TargetText, met)
+			continue
 		}
 		target, met := fmt.Sprintf("≤ %g×", r.Target), "yes"
 		if r.TargetText != "" {
@@ -172,6 +183,10 @@ func printTable(w io.Writer, rep Report) {
 	}
 	var cpu []string
 	for i, r := range rep.Rows {
+		if r.Absolute {
+			cpu = append(cpu, fmt.Sprintf("row %d — (absolute target)", i+1))
+			continue
+		}
 		cpu = append(cpu, fmt.Sprintf("row %d %.2f×", i+1, r.CPURatio))
 	}
 	fmt.Fprintf(w, "CPU-time ratios (user + system of the process and the processes it ran, medians; steadier than wall-clock on a busy machine): %s.  \n", strings.Join(cpu, ", "))
