@@ -203,7 +203,8 @@ func (s *Store) Advance(ctx context.Context, req AdvanceRequest) (*Batch, error)
 		}
 		f.Skip = func(b *Backup) bool { return !inPend[b] }
 		// Only CREATED and the PENDING backups to check can advance: read just their notes.
-		if err := v.FullWhere(func(b *Backup) bool { return b.State == Created || inPend[b] }); err != nil {
+		// Without a new commit, CREATED backups cannot advance.
+		if err := v.FullWhere(func(b *Backup) bool { return (b.State == Created && head != "") || inPend[b] }); err != nil {
 			return nil, err
 		}
 		f.PendingCoverage = map[string]float64{}
@@ -218,6 +219,7 @@ func (s *Store) Advance(ctx context.Context, req AdvanceRequest) (*Batch, error)
 		}
 		plan := PlanAdvance(v, f)
 		if c != nil && cc != nil {
+			dirty := !fresh
 			if !fresh {
 				c.tips, c.coverage = tipsKey, map[string]float64{}
 			}
@@ -225,10 +227,12 @@ func (s *Store) Advance(ctx context.Context, req AdvanceRequest) (*Batch, error)
 				// Remember only complete answers: an ancestry question left
 				// for later (the per-run bound) must be asked again.
 				if cov := f.PendingCoverage[b.Snapshot]; cov >= 1 || b.CoveredBy == nil || asked[*b.CoveredBy] {
-					c.coverage[b.Snapshot] = cov
+					c.coverage[b.Snapshot], dirty = cov, true
 				}
 			}
-			v.saveCache()
+			if dirty {
+				v.saveCache()
+			}
 		}
 		return plan, nil
 	})

@@ -99,10 +99,12 @@ func (s *Store) assess(v *View, bs []*Backup, explain bool) (map[*Backup]Assessm
 	access := s.Repo.LastAccess()
 	now := s.now()
 	if !explain {
+		out := make(map[*Backup]Assessment, len(bs))
 		for _, b := range bs {
 			b.Confidence = ConfidenceScore(b, Facts{Now: now, Coverage: cov[b], CoverageSource: against, LastAccess: access[b.ID]}, s.Policy)
+			out[b] = Assessment{Confidence: b.Confidence, Coverage: cov[b], Against: against}
 		}
-		return nil, nil
+		return out, nil
 	}
 	out := make(map[*Backup]Assessment, len(bs))
 	for _, b := range bs {

@@ -19,7 +19,7 @@ import (
 
 const (
 	foldCacheName   = "fold"
-	foldCacheHeader = "git-backup fold cache 2"
+	foldCacheHeader = "git-backup fold cache 3"
 )
 
 // foldCache is the decoded cache file.
@@ -60,12 +60,12 @@ func (c *foldCache) encode() []byte {
 			fmt.Fprintf(&b, "n\t%s\t%s\t%s\t%s\n", s, n.blob, strconv.Quote(n.path), cov)
 			continue
 		}
-		fmt.Fprintf(&b, "e\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%d\t%d\t%t\t%s\t%s\t%s\t%s\t%s\t%t\t%d\t%s\n",
+		fmt.Fprintf(&b, "e\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%d\t%d\t%t\t%s\t%s\t%s\t%s\t%s\t%t\t%d\t%s\t%d\n",
 			s, n.blob, strconv.Quote(n.path), cov,
 			e.ID, e.State, e.CreatedAt.UnixNano(), e.UpdatedAt.UnixNano(),
 			strconv.Quote(e.Trigger), strconv.Quote(e.Message), e.Files, e.SizeBytes, e.Pinned,
 			optQuote(e.CoveredBy), optQuote(e.Archive), e.Tree, optQuote(e.Base), optQuote(e.Branch),
-			e.IncludeIgnored, e.TestPaths, strconv.FormatFloat(e.RecordedCoverage, 'g', -1, 64))
+			e.IncludeIgnored, e.TestPaths, strconv.FormatFloat(e.RecordedCoverage, 'g', -1, 64), e.since.UnixNano())
 	}
 	return b.Bytes()
 }
@@ -109,7 +109,7 @@ func decodeFoldCache(data []byte) *foldCache {
 			c.tips = f[1]
 		case f[0] == "n" && len(f) == 5:
 			err = c.addNote(f[1], f[2], f[3], f[4])
-		case f[0] == "e" && len(f) == 22:
+		case f[0] == "e" && len(f) == 23:
 			if err = c.addNote(f[1], f[2], f[3], f[4]); err == nil {
 				err = c.addEntry(f[1], f[2], f[5:])
 			}
@@ -201,6 +201,7 @@ func (c *foldCache) addEntry(snap, blob string, f []string) error {
 	if b.RecordedCoverage, err = strconv.ParseFloat(f[16], 64); err != nil {
 		return err
 	}
+	b.since = time.Unix(0, parseInt(f[17])).UTC()
 	for _, e := range errs {
 		if e != nil {
 			return e
@@ -213,6 +214,7 @@ func (c *foldCache) addEntry(snap, blob string, f []string) error {
 // lightCopy is the part of a full fold that the cache keeps.
 func lightCopy(b *Backup) *Backup {
 	l := *b
+	l.since = b.StateSince()
 	l.Events, l.Paths, l.Light = nil, nil, true
 	return &l
 }

@@ -121,7 +121,7 @@ func (s *Store) Facts(ctx context.Context, v *View, archiveDir string) (PlanFact
 			bs = append(bs, b)
 		}
 	}
-	as, err := s.Assess(v, bs)
+	as, err := s.assess(v, bs, false)
 	if err != nil {
 		return f, err
 	}
@@ -154,7 +154,9 @@ func (s *Store) Facts(ctx context.Context, v *View, archiveDir string) (PlanFact
 
 // Plan loads a fresh view, measures its facts and runs planner on them.
 func (s *Store) Plan(ctx context.Context, planner Planner, archiveDir string) (Plan, *View, PlanFacts, error) {
-	v, err := s.Load(ctx)
+	// Planning needs no event log: the fold cache keeps when each backup
+	// entered its state. Apply loads in full what it moves.
+	v, err := s.LoadLight(ctx)
 	if err != nil {
 		return Plan{}, nil, PlanFacts{}, err
 	}

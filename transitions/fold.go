@@ -47,6 +47,8 @@ type Backup struct {
 	// Light backups come from the fold cache without Events and Paths;
 	// View.Full loads them.
 	Light bool `json:"-"`
+	// since is StateSince of a light backup, kept by the fold cache.
+	since time.Time
 }
 
 // Live reports whether the backup's snapshot ref should exist.

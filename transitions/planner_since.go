@@ -12,6 +12,9 @@ import (
 // created). It replays the folded log the way Fold does; for a backup with no
 // log (built by hand) it is UpdatedAt, or CreatedAt when that is unset.
 func (b *Backup) StateSince() time.Time {
+	if b.Light && !b.since.IsZero() {
+		return b.since
+	}
 	var (
 		state   State
 		since   time.Time
