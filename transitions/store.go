@@ -26,7 +26,9 @@ var (
 
 // Store applies decisions to a repository's backups. It is the coordinator:
 // read the state, let a pure function decide, commit the batch with
-// compare-and-swap, and on a lost race read again and decide again.
+// compare-and-swap, and on a lost race read again and decide again. Like its
+// Repo, a Store serves one goroutine at a time: concurrent writers each open
+// their own (compare-and-swap keeps them apart).
 type Store struct {
 	Repo    *gitstate.Repo
 	Policy  Policy
@@ -34,6 +36,8 @@ type Store struct {
 	Now     func() time.Time // the clock; time.Now when nil
 	Retries int              // compare-and-swap attempts per batch; 25 when 0
 	Log     *slog.Logger
+
+	memo *foldCache // the fold cache as last loaded; a Store serves one goroutine at a time
 }
 
 func (s *Store) now() time.Time {
@@ -81,7 +85,12 @@ func (s *Store) LoadLight(ctx context.Context) (*View, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := decodeFoldCache(s.Repo.ReadCache(foldCacheName))
+	// A long-running process (the monitor) keeps the decoded cache between
+	// loads of the same state instead of decoding the file again.
+	c := s.memo
+	if c == nil || c.state != commit || commit == "" {
+		c = decodeFoldCache(s.Repo.ReadCache(foldCacheName))
+	}
 	dirty := false
 	var st *gitstate.StateView
 	if c != nil && commit != "" && c.state == commit {
@@ -147,6 +156,7 @@ func (s *Store) LoadLight(ctx context.Context) (*View, error) {
 	if dirty {
 		v.saveCache()
 	}
+	s.memo = c
 	return v, nil
 }
 
