@@ -129,6 +129,14 @@ func (a *App) Store(ctx context.Context) (*transitions.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.store, err = newStore(r, es, a.Log); err != nil {
+		return nil, err
+	}
+	return a.store, nil
+}
+
+// newStore is the store of repository r under the policy of its config.
+func newStore(r *gitstate.Repo, es []gitstate.ConfigEntry, log *slog.Logger) (*transitions.Store, error) {
 	p, err := transitions.LoadPolicy(es)
 	if err != nil {
 		return nil, err
@@ -137,8 +145,7 @@ func (a *App) Store(ctx context.Context) (*transitions.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.store = &transitions.Store{Repo: r, Policy: p, Clone: clone, Log: a.Log}
-	return a.store, nil
+	return &transitions.Store{Repo: r, Policy: p, Clone: clone, Log: log}, nil
 }
 
 // Author is the user's identity from config, for snapshot commits.

@@ -225,15 +225,7 @@ func openStore(ctx context.Context, dir string, a *App) (*transitions.Store, err
 	if err != nil {
 		return nil, err
 	}
-	p, err := transitions.LoadPolicy(es)
-	if err != nil {
-		return nil, err
-	}
-	clone, err := r.CloneID()
-	if err != nil {
-		return nil, err
-	}
-	return &transitions.Store{Repo: r, Policy: p, Clone: clone, Log: a.Log}, nil
+	return newStore(r, es, a.Log)
 }
 
 // registerRepo adds this repository to the global backup.repo, once.
