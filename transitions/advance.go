@@ -192,7 +192,9 @@ func (s *Store) Advance(ctx context.Context, req AdvanceRequest) (*Batch, error)
 			if b.State != Pending || !b.Live() {
 				continue
 			}
-			if fresh && hasKey(c.coverage, b.Snapshot) && rewritten[deref(b.CoveredBy)] == "" {
+			// Skipped only when an earlier hook or cycle decided it against
+			// these tips; coverage measured by list alone decided nothing.
+			if fresh && c.checked[b.Snapshot] && rewritten[deref(b.CoveredBy)] == "" {
 				continue
 			}
 			pend = append(pend, b)
@@ -221,13 +223,24 @@ func (s *Store) Advance(ctx context.Context, req AdvanceRequest) (*Batch, error)
 		if c != nil && cc != nil {
 			dirty := !fresh
 			if !fresh {
-				c.tips, c.coverage = tipsKey, map[string]float64{}
+				c.tips, c.coverage, c.checked = tipsKey, map[string]float64{}, map[string]bool{}
+			}
+			moving := map[*Backup]bool{}
+			if plan != nil {
+				for _, ch := range plan.Changes {
+					moving[ch.Backup] = true
+				}
 			}
 			for _, b := range pend {
-				// Remember only complete answers: an ancestry question left
-				// for later (the per-run bound) must be asked again.
+				// Remember only complete answers that move nothing: an
+				// ancestry question left for later (the per-run bound) must be
+				// asked again, and a move is remembered by its commit, which
+				// may still lose a race and be decided again.
+				if moving[b] {
+					continue
+				}
 				if cov := f.PendingCoverage[b.Snapshot]; cov >= 1 || b.CoveredBy == nil || asked[*b.CoveredBy] {
-					c.coverage[b.Snapshot], dirty = cov, true
+					c.coverage[b.Snapshot], c.checked[b.Snapshot], dirty = cov, true, true
 				}
 			}
 			if dirty {

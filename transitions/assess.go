@@ -57,7 +57,7 @@ func (s *Store) assess(v *View, bs []*Backup, explain bool) (map[*Backup]Assessm
 	}
 	dirty := false
 	if cache != nil && cache.tips != tipsKey {
-		cache.tips, cache.coverage, dirty = tipsKey, map[string]float64{}, true
+		cache.tips, cache.coverage, cache.checked, dirty = tipsKey, map[string]float64{}, map[string]bool{}, true
 	}
 	cov := make(map[*Backup]float64, len(bs))
 	var need []*Backup

@@ -19,7 +19,7 @@ import (
 
 const (
 	foldCacheName   = "fold"
-	foldCacheHeader = "git-backup fold cache 3"
+	foldCacheHeader = "git-backup fold cache 4"
 )
 
 // foldCache is the decoded cache file.
@@ -28,13 +28,14 @@ type foldCache struct {
 	tips                string                // signature of the tips coverage was measured on
 	notes               map[string]cachedNote // snapshot → note
 	coverage            map[string]float64    // snapshot → coverage against tips
+	checked             map[string]bool       // snapshot → a hook or cycle decided it against tips
 	entries             map[string]*Backup    // note blob → light fold (undamaged notes only)
 }
 
 type cachedNote struct{ blob, path string }
 
 func newFoldCache() *foldCache {
-	return &foldCache{notes: map[string]cachedNote{}, coverage: map[string]float64{}, entries: map[string]*Backup{}}
+	return &foldCache{notes: map[string]cachedNote{}, coverage: map[string]float64{}, checked: map[string]bool{}, entries: map[string]*Backup{}}
 }
 
 // encode writes the cache in a line format that decodes several times faster
@@ -44,6 +45,16 @@ func (c *foldCache) encode() []byte {
 	b.WriteString(foldCacheHeader + "\n")
 	fmt.Fprintf(&b, "state\t%s\t%s\t%s\n", c.state, c.tree, strconv.Quote(c.layout))
 	fmt.Fprintf(&b, "tips\t%s\n", c.tips)
+	checked := make([]string, 0, len(c.checked))
+	for s := range c.checked {
+		if _, ok := c.notes[s]; ok {
+			checked = append(checked, s)
+		}
+	}
+	slices.Sort(checked)
+	for _, s := range checked {
+		fmt.Fprintf(&b, "k\t%s\n", s)
+	}
 	snaps := make([]string, 0, len(c.notes))
 	for s := range c.notes {
 		snaps = append(snaps, s)
@@ -94,7 +105,7 @@ func decodeFoldCache(data []byte) *foldCache {
 		return nil
 	}
 	n := bytes.Count(data, []byte{'\n'})
-	c := &foldCache{notes: make(map[string]cachedNote, n), coverage: make(map[string]float64, n), entries: make(map[string]*Backup, n)}
+	c := &foldCache{notes: make(map[string]cachedNote, n), coverage: make(map[string]float64, n), checked: map[string]bool{}, entries: make(map[string]*Backup, n)}
 	sc := bufio.NewScanner(bytes.NewReader(data[len(foldCacheHeader)+1:]))
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	var f []string
@@ -107,6 +118,8 @@ func decodeFoldCache(data []byte) *foldCache {
 			c.layout, err = unquote(f[3])
 		case f[0] == "tips" && len(f) == 2:
 			c.tips = f[1]
+		case f[0] == "k" && len(f) == 2:
+			c.checked[f[1]] = true
 		case f[0] == "n" && len(f) == 5:
 			err = c.addNote(f[1], f[2], f[3], f[4])
 		case f[0] == "e" && len(f) == 23:

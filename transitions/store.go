@@ -113,6 +113,9 @@ func (s *Store) LoadLight(ctx context.Context) (*View, error) {
 				if v, ok := old.coverage[snap]; ok {
 					c.coverage[snap] = v
 				}
+				if old.checked[snap] {
+					c.checked[snap] = true
+				}
 			}
 			for _, blob := range st.Notes {
 				if e := old.entries[blob]; e != nil {
