@@ -46,10 +46,11 @@ var ErrNotLive = errors.New("backup has no live snapshot")
 // snapshot into a new or empty directory and touches nothing else.
 func (s *Store) Restore(ctx context.Context, b *Backup, o RestoreOptions) (RestoreResult, error) {
 	res := RestoreResult{Backup: b, To: o.To}
-	if b.State == Archived {
+	here := s.SnapshotHere(b)
+	if b.State == Archived && !here {
 		return s.restoreArchived(ctx, b, o, res)
 	}
-	if !b.Live() {
+	if !here {
 		return res, fmt.Errorf("restore %s: %w: it is %s and its content is gone", b.ID, ErrNotLive, b.State)
 	}
 	if b.Tree == "" {

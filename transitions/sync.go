@@ -324,3 +324,14 @@ func KeptLocally(b *Backup, haveRef bool, self string) string {
 	}
 	return fmt.Sprintf("kept locally: %s marked it %s but this clone cannot show it is covered", who, b.State)
 }
+
+// SnapshotHere reports whether b's content can be read from its snapshot in
+// this clone: it is live, or another clone marked it ARCHIVED or DELETED and
+// its snapshot was kept locally (KeptLocally).
+func (s *Store) SnapshotHere(b *Backup) bool {
+	if b.Live() {
+		return true
+	}
+	ref, err := s.Repo.ReadRef(gitstate.SnapshotRef(b.ID))
+	return err == nil && ref != "" && ref == b.Snapshot && KeptLocally(b, true, s.Clone) != ""
+}

@@ -21,7 +21,8 @@ func (c *diffCmd) Run(ctx context.Context, a *App) error {
 	if err != nil {
 		return err
 	}
-	if !b.Live() && b.State != transitions.Archived {
+	here := s.SnapshotHere(b)
+	if !here && b.State != transitions.Archived {
 		return fmt.Errorf("diff %s: %w: it is %s", b.ID, transitions.ErrNotLive, b.State)
 	}
 	from := deref(b.Base, "")
@@ -36,7 +37,7 @@ func (c *diffCmd) Run(ctx context.Context, a *App) error {
 	if err != nil {
 		return err
 	}
-	if b.State == transitions.Archived {
+	if b.State == transitions.Archived && !here {
 		return c.archived(ctx, a, s, b, paths)
 	}
 	defer s.Repo.TouchAccess(b.ID, time.Now())
