@@ -11,17 +11,12 @@ import "fmt"
 // prefixes or "latest"; a backup named twice is planned once.
 func PlanArchive(v *View, ids []string, f PlanFacts, p Policy, force bool) Plan {
 	plan := Plan{Trigger: TriggerUser, Title: fmt.Sprintf("archive of %d backup(s)", len(ids))}
-	seen := map[*Backup]bool{}
-	for _, id := range ids {
-		b, err := v.Resolve(id)
-		if err != nil {
-			plan.Skipped = append(plan.Skipped, Skip{ID: id, Why: SkipUnknown, Reason: err.Error()})
+	for _, n := range named(v, ids) {
+		if n.unknown != nil {
+			plan.Skipped = append(plan.Skipped, *n.unknown)
 			continue
 		}
-		if seen[b] {
-			continue
-		}
-		seen[b] = true
+		b := n.b
 		switch {
 		case b.State == Archived:
 			plan.skip(b, SkipState, "already ARCHIVED at "+deref(b.Archive))

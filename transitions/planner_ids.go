@@ -18,17 +18,12 @@ import "fmt"
 // is cleaned, force or not; DELETED and unknown backups are skipped.
 func PlanIDs(v *View, ids []string, f PlanFacts, p Policy, force bool) Plan {
 	plan := Plan{Trigger: TriggerUser, Title: fmt.Sprintf("cleanup of %d backup(s)", len(ids))}
-	seen := map[*Backup]bool{}
-	for _, id := range ids {
-		b, err := v.Resolve(id)
-		if err != nil {
-			plan.Skipped = append(plan.Skipped, Skip{ID: id, Why: SkipUnknown, Reason: err.Error()})
+	for _, n := range named(v, ids) {
+		if n.unknown != nil {
+			plan.Skipped = append(plan.Skipped, *n.unknown)
 			continue
 		}
-		if seen[b] {
-			continue
-		}
-		seen[b] = true
+		b := n.b
 		c := f.evaluate(b, p, 0)
 		switch {
 		case b.State == Deleted || b.State == "":
@@ -54,4 +49,29 @@ func PlanIDs(v *View, ids []string, f PlanFacts, p Policy, force bool) Plan {
 		plan.Moves = append(plan.Moves, cleanMoves(c, ruleCompress, p, f, TriggerUser, why)...)
 	}
 	return plan
+}
+
+// namedBackup is one name the user gave: the backup, or why there is none.
+type namedBackup struct {
+	b       *Backup
+	unknown *Skip
+}
+
+// named resolves the IDs the user gave (full IDs, unique prefixes, "latest")
+// in the order given, each backup once; a name that resolves to nothing
+// carries its skip, so plans list skips in the order of the names.
+func named(v *View, ids []string) []namedBackup {
+	out := make([]namedBackup, 0, len(ids))
+	seen := map[*Backup]bool{}
+	for _, id := range ids {
+		b, err := v.Resolve(id)
+		switch {
+		case err != nil:
+			out = append(out, namedBackup{unknown: &Skip{ID: id, Why: SkipUnknown, Reason: err.Error()}})
+		case !seen[b]:
+			seen[b] = true
+			out = append(out, namedBackup{b: b})
+		}
+	}
+	return out
 }
