@@ -40,18 +40,6 @@ func (r *Repo) ReadBlobs(ids []string, fn func(i int, data []byte) error) error 
 	})
 }
 
-// BlobSize returns the size of blob id.
-func (r *Repo) BlobSize(id string) (int64, error) {
-	sz, err := r.BlobSizes([]string{id})
-	if err != nil {
-		return 0, err
-	}
-	if sz[0] < 0 {
-		return 0, fmt.Errorf("size of blob %s: %w", id, ErrObjectMissing)
-	}
-	return sz[0], nil
-}
-
 // BlobSizes returns the size of each object, -1 for a missing one, asking git
 // once for all of them.
 func (r *Repo) BlobSizes(ids []string) ([]int64, error) {
