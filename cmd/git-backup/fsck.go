@@ -11,6 +11,8 @@ import (
 type fsckCmd struct {
 	Repair bool `help:"Fix what can be fixed without losing information, in one state commit."`
 	Yes    bool `short:"y" help:"Do not ask for confirmation (fsck asks none)."`
+	// For tests: judge the age of leftover files as if this much later.
+	TimeOffset string `name:"time-offset" hidden:"" help:"Check and record as if this much later than now. For tests."`
 }
 
 func (c *fsckCmd) Help() string {
@@ -53,7 +55,7 @@ type fsckFindingJSON struct {
 var errFsckProblems = errors.New("fsck")
 
 func (c *fsckCmd) Run(ctx context.Context, a *App) error {
-	s, err := a.Store(ctx)
+	s, err := a.cleanupStore(ctx, applyFlags{TimeOffset: c.TimeOffset})
 	if err != nil {
 		return err
 	}
