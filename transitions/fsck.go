@@ -276,6 +276,11 @@ func checkNotes(v *View, in FsckInput) []Finding {
 		if _, ok := in.Refs[b.ID]; ok {
 			continue // checked with the refs
 		}
+		if !in.Exists[b.Snapshot] && createdElsewhere(b, in.Self) {
+			// Another clone took it and has not pushed its snapshot (push
+			// --snapshots): its content lives there, not lost.
+			continue
+		}
 		ref := gitstate.SnapshotRef(b.ID)
 		f := Finding{Kind: FsckMissingRef, ID: b.ID, Ref: ref, Snapshot: b.Snapshot, backup: b}
 		if in.Exists[b.Snapshot] {
@@ -290,6 +295,17 @@ func checkNotes(v *View, in FsckInput) []Finding {
 		fs = append(fs, f)
 	}
 	return fs
+}
+
+// createdElsewhere reports whether another clone than self took b, as its
+// creation event says. It is false when either is not known.
+func createdElsewhere(b *Backup, self string) bool {
+	for _, e := range b.Events {
+		if e.Kind == gitstate.KindCreate {
+			return self != "" && e.Clone != "" && e.Clone != self
+		}
+	}
+	return false
 }
 
 // checkIndexes reports private index files old enough to be left over.

@@ -22,7 +22,8 @@ private index files left by an interrupted create.
 
 --repair adopts snapshot refs that have no note (as CREATED backups, trigger
 fsck), recreates a live backup's missing ref when its commit still exists and
-otherwise marks the backup DELETED, drops the refs of DELETED backups and
+otherwise marks the backup DELETED (not one another clone took and did not push
+with --snapshots: its content is there), drops the refs of DELETED backups and
 removes stray index files. It never removes a note or a line of one: damaged notes
 are reported for you to mend.
 
