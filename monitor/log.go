@@ -20,6 +20,10 @@ func openLog(s *transitions.Store) (*os.File, error) {
 	return os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 }
 
+// Tee is a handler that sends each record to both a and b, each at its own
+// level.
+func Tee(a, b slog.Handler) slog.Handler { return teeHandler{a, b} }
+
 // teeHandler sends each record to two handlers.
 type teeHandler struct{ a, b slog.Handler }
 

@@ -140,6 +140,9 @@ func newRepoLoop(s *transitions.Store, l *flock.Flock, o Options) *repoLoop {
 	} else {
 		r.log.Warn("open monitor log", "err", err)
 	}
+	// What the store logs (compare-and-swap retries at debug, push
+	// rejections) belongs to the monitor's log too.
+	s.Log = r.log
 	prev, _ := readState(s.Repo)
 	r.state = State{PID: os.Getpid(), Started: o.Clock.Now().UTC(), LastReport: prev.LastReport}
 	_ = writeState(s.Repo, r.state)

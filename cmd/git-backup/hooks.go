@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/git-backup/git-backup/gitstate"
 	"github.com/git-backup/git-backup/hooks"
 	"github.com/git-backup/git-backup/monitor"
 )
@@ -147,6 +149,10 @@ func (c *hookCmd) Run(ctx context.Context, a *App) (err error) {
 	}
 	s, err := a.Store(ctx)
 	if err == nil {
+		// What the store logs goes to hooks.log too, at backup.logLevel
+		// (compare-and-swap retries at debug): nobody watches a hook's stderr.
+		file := slog.NewTextHandler(hookLogWriter{s.Repo}, &slog.HandlerOptions{Level: s.Policy.SlogLevel()})
+		s.Log = slog.New(monitor.Tee(a.Log.Handler(), file)).With("hook", c.Name)
 		var res hooks.Result
 		res, err = hooks.Run(ctx, s, c.Name, c.Args, a.Stdin)
 		if err == nil {
@@ -170,6 +176,17 @@ func (c *hookCmd) Run(ctx context.Context, a *App) (err error) {
 		return silentError{err} // the shim prints the one line
 	}
 	return err
+}
+
+// hookLogWriter appends each record written to it to hooks.log, opening the
+// file only when there is something to write.
+type hookLogWriter struct{ r *gitstate.Repo }
+
+func (w hookLogWriter) Write(p []byte) (int, error) {
+	if err := w.r.AppendLog("hooks", strings.TrimSuffix(string(p), "\n")); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // lastLines returns the last n lines of the file at p (a short log).
