@@ -212,6 +212,10 @@ func checkRefs(v *View, in FsckInput) []Finding {
 		case b != nil && !in.Exists[c]:
 			f.Kind, f.Message = FsckMissingSnapshot, missing
 			f.Repair = missingRepair + ", or mark the backup DELETED with git backup transition " + id + " deleted --force"
+		case b != nil && b.State == Archived && KeptLocally(b, true, in.Self) != "":
+			f.Kind = FsckStaleRef
+			f.Message = fmt.Sprintf("backup %s is ARCHIVED but %s still exists: %s", id, ref, KeptLocally(b, true, in.Self))
+			f.Repair = "none: the archive was written by the clone that archived it; git backup fetch drops the ref once the integration branch covers its changes; to drop it now, git update-ref -d " + ref + " " + c
 		case b != nil && b.State == Archived:
 			f.Kind = FsckStaleRef
 			f.Message = fmt.Sprintf("backup %s is ARCHIVED but %s still exists", id, ref)

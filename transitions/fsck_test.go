@@ -268,3 +268,20 @@ func TestParseBackupID(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanFsck_refKeptAfterAnotherCloneArchivedIsNamedSo(t *testing.T) {
+	a := fsckSnap("a")
+	in := FsckInput{View: fsckView(fsckBackup(a, Cleanable, Archived)), Layout: gitstate.LayoutVersion,
+		Refs: map[string]string{fsckID(a): a}, Exists: map[string]bool{a: true}}
+	for _, self := range []string{"c", "d"} {
+		in.Self = self
+		fs := PlanFsck(in)
+		if len(fs) != 1 || fs[0].Kind != FsckStaleRef || fs[0].Action != RepairNone {
+			t.Fatalf("self %s: findings %q", self, fsckSummary(fs))
+		}
+		kept := strings.Contains(fs[0].Message, "kept locally")
+		if want := self != "c"; kept != want {
+			t.Errorf("self %s (the archive was made by clone c): message %q, want kept locally: %v", self, fs[0].Message, want)
+		}
+	}
+}
