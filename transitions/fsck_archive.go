@@ -165,6 +165,8 @@ func checkArchives(v *View, in FsckInput) []Finding {
 				f.Action, f.Path = RepairPlaceArchive, st.Path
 				f.Repair = fmt.Sprintf("move the verified archive %q to %q, where the state says it is", st.Path, af0.Path)
 				f.target = af0.Path
+			case archivedElsewhere(b, in.Self):
+				continue // the archive is in the clone that wrote it, not lost
 			case in.Archives.SnapshotComplete[b.ID]:
 				f.Repair = fmt.Sprintf("none: its snapshot commit %s is still whole in the object store; keep it with git update-ref %s %s, "+
 					"then git backup transition %s cleanable --force (and archive it again)", abbrevID(b.Snapshot, 12), gitstate.SnapshotRef(b.ID), b.Snapshot, b.ID)
@@ -238,6 +240,18 @@ func checkArchives(v *View, in FsckInput) []Finding {
 	}
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Name() < fs[j].Name() })
 	return fs
+}
+
+// archivedElsewhere reports whether another clone than self moved b to
+// ARCHIVED, as its log says: the archive was written there. It is false when
+// either is not known.
+func archivedElsewhere(b *Backup, self string) bool {
+	for i := len(b.Events) - 1; i >= 0; i-- {
+		if e := b.Events[i]; e.Kind == gitstate.KindMove && State(e.To) == Archived {
+			return self != "" && e.Clone != "" && e.Clone != self
+		}
+	}
+	return false
 }
 
 // repairArchiveFiles removes and places archive files as planned. A stray

@@ -63,6 +63,20 @@ func TestFsckArchive_missingArchiveWithTheSnapshotGoneIsTombstoned(t *testing.T)
 	}
 }
 
+func TestFsckArchive_anotherClonesArchiveIsNotTombstoned(t *testing.T) {
+	dir, s, b := uaBackup(t)
+	path := uaArchive(t, s, b.ID)
+	uaPrune(t, dir)
+	uaMust(t, os.Remove(path), "remove")
+	s.Clone = "0123456789abcdef" // another clone, which fetched the state
+	if res, got := uaFsck(t, s, true); !res.OK() || len(got) > 0 {
+		t.Fatalf("findings %q", got)
+	}
+	if after := uaLoad(t, s, b.ID); after.State != Archived {
+		t.Fatalf("state %s, want ARCHIVED: the archive is in the clone that wrote it", after.State)
+	}
+}
+
 func TestFsckArchive_missingArchiveWithTheSnapshotStillHereIsNotTombstoned(t *testing.T) {
 	_, s, b := uaBackup(t)
 	path := uaArchive(t, s, b.ID)

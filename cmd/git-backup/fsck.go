@@ -31,7 +31,8 @@ Archives: every ARCHIVED backup's archive is read whole and verified (zstd
 checksum, every file's blob ID) and must hold that backup. A damaged archive is
 named with the damaged file and kept. An archive that is missing while the
 snapshot is gone too means the content is lost: --repair marks the backup
-DELETED (forced, reason "fsck: archive lost"). A verified archive found in the
+DELETED (forced, reason "fsck: archive lost"), unless another clone archived
+it (the archive is there). A verified archive found in the
 archive directory instead of where the state says is moved there. Stray
 archives of DELETED backups, of live backups whose snapshot ref holds the
 content, and partial files of interrupted writes are removed; files less than
