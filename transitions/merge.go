@@ -77,12 +77,23 @@ func MergeNote(name string, local, remote []byte, lim RemoteLimits) NoteMerge {
 		}
 		ok = append(ok, e)
 	}
+	if hasCreate(remoteEvs) && !hasCreate(ok) && !hasCreate(localEvs) {
+		// Without its creation event the note would only be damaged: leave
+		// the remote's note out until a later merge accepts that event.
+		m.Warnings = append(m.Warnings, fmt.Sprintf("backup %s: remote note skipped until its creation event is accepted", name))
+		ok = nil
+	}
 	m.Note = gitstate.EncodeNote(MergeLogs(localEvs, ok))
 	if len(localBad) > 0 {
 		m.Note = append(m.Note, badLines(local)...)
 	}
 	m.Changed = !bytes.Equal(m.Note, local)
 	return m
+}
+
+// hasCreate reports whether evs hold a creation event.
+func hasCreate(evs []gitstate.Event) bool {
+	return slices.ContainsFunc(evs, func(e gitstate.Event) bool { return e.Kind == gitstate.KindCreate })
 }
 
 // refuseRemote says why a remote event is not accepted ("" when it is).

@@ -213,6 +213,26 @@ func TestMergeNote_refusesFutureAndUnattributed(t *testing.T) {
 	}
 }
 
+func TestMergeNote_newNoteWithRefusedCreationIsLeftOut(t *testing.T) {
+	now := mergeEpoch
+	remote := gitstate.EncodeNote([]gitstate.Event{
+		{Kind: gitstate.KindCreate, Time: now.Add(4 * 24 * time.Hour), Clock: 1, Clone: "b", ID: "x", Snapshot: mergeSnap},
+		{Kind: gitstate.KindMove, Time: now, Clock: 2, Clone: "b", From: "CREATED", To: "PENDING", Trigger: "user"},
+	})
+	m := MergeNote("x", nil, remote, RemoteLimits{Now: now})
+	if len(m.Note) != 0 || m.Changed {
+		t.Fatalf("merged note without its creation event:\n%s", m.Note)
+	}
+	if len(m.Warnings) != 2 || !strings.Contains(m.Warnings[1], "until its creation event is accepted") {
+		t.Fatalf("warnings %q", m.Warnings)
+	}
+	// A day later the creation event is no longer ahead: the note merges whole.
+	m = MergeNote("x", nil, remote, RemoteLimits{Now: now.Add(3 * 24 * time.Hour)})
+	if !bytes.Equal(m.Note, remote) || len(m.Warnings) != 0 {
+		t.Fatalf("later merge: warnings %q, note:\n%s", m.Warnings, m.Note)
+	}
+}
+
 func TestMergeNote_keepsLocalDamagedLines(t *testing.T) {
 	local := append(gitstate.EncodeNote([]gitstate.Event{{Kind: gitstate.KindCreate, Time: mergeEpoch, Clock: 1, Clone: "a", ID: "x", Snapshot: mergeSnap}}), "garbage\n"...)
 	remote := gitstate.EncodeNote([]gitstate.Event{{Kind: gitstate.KindPin, Time: mergeEpoch, Clock: 2, Clone: "b"}})
