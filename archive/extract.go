@@ -264,29 +264,45 @@ func (x *extractor) create(ctx context.Context, r *Reader, tmp string, f File) (
 }
 
 // parents makes sure every directory above p is a real directory under the
-// root, creating missing ones, and refuses a symbolic link among them.
+// root, creating missing ones, and refuses a symbolic link among them. It
+// descends one directory at a time from the deepest one already known, so a
+// deep path costs time in proportion to its depth, not to its square.
 func (x *extractor) parents(p string) error {
 	dir := parentDir(p)
 	if dir == "" || x.dirs[dir] {
 		return nil
 	}
-	prefix := ""
-	for _, e := range strings.Split(dir, "/") {
+	known := parentDir(dir)
+	for known != "" && !x.dirs[known] {
+		known = parentDir(known)
+	}
+	cur := x.root
+	if known != "" {
+		r, err := x.root.OpenRoot(filepath.FromSlash(known))
+		if err != nil {
+			return fmt.Errorf("open directory %q: %w", known, err)
+		}
+		cur = r
+	}
+	defer func() {
+		if cur != x.root {
+			cur.Close()
+		}
+	}()
+	prefix := known
+	rest := strings.TrimPrefix(dir[len(known):], "/")
+	for _, e := range strings.Split(rest, "/") {
 		if prefix == "" {
 			prefix = e
 		} else {
 			prefix += "/" + e
 		}
-		if x.dirs[prefix] {
-			continue
-		}
-		name := filepath.FromSlash(prefix)
-		fi, err := x.root.Lstat(name)
+		fi, err := cur.Lstat(e)
 		if errors.Is(err, fs.ErrNotExist) {
-			if err := x.root.Mkdir(name, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			if err := cur.Mkdir(e, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 				return fmt.Errorf("create directory %q: %w", prefix, err)
 			}
-			fi, err = x.root.Lstat(name)
+			fi, err = cur.Lstat(e)
 		}
 		switch {
 		case err != nil:
@@ -296,6 +312,15 @@ func (x *extractor) parents(p string) error {
 		case !fi.IsDir():
 			return fmt.Errorf("write %q: %q is in the way, not a directory", p, prefix)
 		}
+		// OpenRoot stays below cur even if e were swapped for a link meanwhile.
+		next, err := cur.OpenRoot(e)
+		if err != nil {
+			return fmt.Errorf("open directory %q: %w", prefix, err)
+		}
+		if cur != x.root {
+			cur.Close()
+		}
+		cur = next
 		x.dirs[prefix] = true
 	}
 	return nil

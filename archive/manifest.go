@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // FormatVersion is the version of the archive layout this package writes and
@@ -117,7 +118,7 @@ func (m *Manifest) StoredFiles() (n int, bytes int64) {
 }
 
 // Validate checks the manifest: its version, the backup's object IDs, every
-// path (relative, clean, no "..", no ".git"), every mode, size and blob ID,
+// path (relative, clean, no "..", no ".git", UTF-8), every mode, size and blob ID,
 // each symbolic link's target against its blob ID, no path twice, and no
 // file below another file.
 func (m *Manifest) Validate() error {
@@ -166,6 +167,9 @@ func (m *Manifest) Validate() error {
 		if err := CheckPath(p); err != nil {
 			return fmt.Errorf("deleted path: %w", err)
 		}
+		if !utf8.ValidString(p) {
+			return fmt.Errorf("deleted path %q: %w", p, errNotUTF8)
+		}
 		if _, dup := seen[p]; dup {
 			return fmt.Errorf("deleted path %q: duplicate path", p)
 		}
@@ -180,6 +184,10 @@ func (f *File) validate() error {
 		return err
 	}
 	switch {
+	case !utf8.ValidString(f.Path):
+		return fmt.Errorf("file %q: path %w", f.Path, errNotUTF8)
+	case !utf8.ValidString(f.Target):
+		return fmt.Errorf("symlink %q: target %q %w", f.Path, f.Target, errNotUTF8)
 	case !f.Mode.Valid():
 		return fmt.Errorf("file %q: mode %q is not one of 100644, 100755, 120000, 160000", f.Path, f.Mode)
 	case !validID(f.Blob):
@@ -197,6 +205,11 @@ func (f *File) validate() error {
 	}
 	return nil
 }
+
+// errNotUTF8 is why a path or link target that is not UTF-8 is refused: JSON
+// would record U+FFFD in its place, and the archive would not match its own
+// manifest.
+var errNotUTF8 = errors.New("is not valid UTF-8, which the manifest cannot record")
 
 // ErrUnsafePath is wrapped by errors about a path that could write outside
 // the target directory or into a repository's .git.
