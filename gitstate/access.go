@@ -14,10 +14,10 @@ func (r *Repo) accessFile() string { return filepath.Join(r.BackupDir(), "access
 // LastAccess returns backup ID → last access time. A missing or damaged file
 // reads as empty: it is a hint, never a reason to fail.
 func (r *Repo) LastAccess() map[string]time.Time {
-	m := map[string]time.Time{}
+	var m map[string]time.Time
 	b, err := os.ReadFile(r.accessFile())
-	if err == nil {
-		_ = json.Unmarshal(b, &m)
+	if err != nil || json.Unmarshal(b, &m) != nil || m == nil { // "null" decodes to a nil map
+		return map[string]time.Time{}
 	}
 	return m
 }

@@ -183,7 +183,7 @@ func readPackedRefs(p, prefix string, out map[string]string) error {
 			continue
 		}
 		id, name := string(line[:40]), string(bytes.TrimSpace(line[41:]))
-		if line[40] == ' ' && strings.HasPrefix(name, prefix) && plumbing.IsHash(id) {
+		if line[40] == ' ' && name != "" && strings.HasPrefix(name, prefix) && plumbing.IsHash(id) {
 			out[name] = strings.ToLower(id)
 		}
 	}

@@ -18,15 +18,14 @@ type SyncRecord struct {
 // syncFile is <common dir>/backup/sync.json: remote name → SyncRecord.
 func (r *Repo) syncFile() string { return filepath.Join(r.BackupDir(), "sync.json") }
 
-// SyncRecords reads when each remote was last fetched and pushed. A missing or
-// unreadable file reads as no syncs yet.
+// SyncRecords reads when each remote was last fetched and pushed. A missing,
+// unreadable or damaged file reads as no syncs yet.
 func (r *Repo) SyncRecords() map[string]SyncRecord {
-	out := map[string]SyncRecord{}
+	var out map[string]SyncRecord
 	b, err := os.ReadFile(r.syncFile())
-	if err != nil {
-		return out
+	if err != nil || json.Unmarshal(b, &out) != nil || out == nil { // "null" decodes to a nil map
+		return map[string]SyncRecord{}
 	}
-	_ = json.Unmarshal(b, &out)
 	return out
 }
 
