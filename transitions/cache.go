@@ -99,7 +99,9 @@ func optUnquote(s string) (*string, error) {
 	return &u, nil
 }
 
-// decodeFoldCache parses a cache file; any problem gives nil.
+// decodeFoldCache parses a cache file; any problem gives nil, and so does a
+// value no fold gives (an unknown state, a coverage outside [0,1]): a cache
+// damaged that way is rebuilt, not believed.
 func decodeFoldCache(data []byte) *foldCache {
 	if !bytes.HasPrefix(data, []byte(foldCacheHeader+"\n")) {
 		return nil
@@ -170,6 +172,9 @@ func (c *foldCache) addNote(snap, blob, qpath, cov string) error {
 		if err != nil {
 			return err
 		}
+		if !(v >= 0 && v <= 1) {
+			return fmt.Errorf("coverage %v outside [0,1]", v)
+		}
 		c.coverage[snap] = v
 	}
 	return nil
@@ -219,6 +224,15 @@ func (c *foldCache) addEntry(snap, blob string, f []string) error {
 		if e != nil {
 			return e
 		}
+	}
+	// Only what a fold of an undamaged note can give is trusted.
+	switch {
+	case b.ID == "" || !slices.Contains(States, b.State):
+		return fmt.Errorf("entry %q: no ID or unknown state %q", blob, b.State)
+	case b.Files < 0 || b.SizeBytes < 0 || b.TestPaths < 0:
+		return fmt.Errorf("entry %q: negative count", blob)
+	case !(b.RecordedCoverage == -1 || b.RecordedCoverage >= 0 && b.RecordedCoverage <= 1):
+		return fmt.Errorf("entry %q: recorded coverage %v", blob, b.RecordedCoverage)
 	}
 	c.entries[blob] = b
 	return nil

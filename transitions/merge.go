@@ -101,7 +101,7 @@ func refuseRemote(e gitstate.Event, localTop uint64, lim RemoteLimits) string {
 	switch {
 	case e.Time.After(lim.Now.Add(lim.MaxAhead)):
 		return fmt.Sprintf("its time %s is more than %s ahead of now", e.Time.UTC().Format(time.RFC3339), lim.MaxAhead)
-	case e.Clock > localTop+lim.MaxJump:
+	case e.Clock > localTop && e.Clock-localTop > lim.MaxJump: // not localTop+MaxJump, which can wrap
 		return fmt.Sprintf("its clock jumps more than %d past this clone's %d", lim.MaxJump, localTop)
 	case e.Clone == "" && (e.Kind == gitstate.KindPin || e.Kind == gitstate.KindUnpin || e.Forced):
 		return "it does not say which clone made it"
