@@ -25,6 +25,21 @@ type MoveRequest struct {
 // command can make (it writes and verifies the archive first).
 var ErrNeedsArchive = errors.New("a backup becomes ARCHIVED only through git backup archive, which writes and verifies the archive first")
 
+// ErrNeedsUnarchive is returned (wrapped, and matching ErrRefused) for a
+// move from ARCHIVED to a live state: the snapshot ref is gone and the
+// content is only in the archive, so only unarchive, which verifies the
+// archive and brings the snapshot back, may make the backup live again.
+var ErrNeedsUnarchive = fmt.Errorf("%w: an ARCHIVED backup's content is only in its archive; git backup unarchive brings it back as a live snapshot (then move it)", ErrRefused)
+
+// CheckLeaveArchive refuses a move from ARCHIVED to a live state, forced or
+// not (ErrNeedsUnarchive); Unarchive makes that move itself.
+func CheckLeaveArchive(from, to State) error {
+	if from == Archived && to.Live() {
+		return fmt.Errorf("move %s → %s: %w", from, to, ErrNeedsUnarchive)
+	}
+	return nil
+}
+
 // Move applies one state change with compare-and-swap. A move to DELETED
 // drops the snapshot ref in the same transaction.
 func (s *Store) Move(ctx context.Context, req MoveRequest) (*Backup, error) {
@@ -41,6 +56,9 @@ func (s *Store) Move(ctx context.Context, req MoveRequest) (*Backup, error) {
 			return nil, err
 		}
 		if err := CheckMove(b.State, req.To, req.Force, b.Pinned, req.Trigger); err != nil {
+			return nil, fmt.Errorf("backup %s: %w", b.ID, err)
+		}
+		if err := CheckLeaveArchive(b.State, req.To); err != nil {
 			return nil, fmt.Errorf("backup %s: %w", b.ID, err)
 		}
 		forced := req.Force && !IsLegal(b.State, req.To)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/git-backup/git-backup/gitstate"
 )
@@ -364,4 +365,38 @@ func TestStore_concurrentWritersLoseNothing(t *testing.T) {
 		t.Errorf("%s has %s commits, want one per successful operation (%d)", gitstate.StateRef, commits, succeeded)
 	}
 	storeGit(t, dir, "fsck", "--no-dangling")
+}
+
+// A backup archived by another writer after the user looked at it cannot be
+// moved back to a live state by Move, forced or not: its snapshot ref is gone
+// and only Unarchive brings it back.
+func TestStore_Move_refusesToLeaveArchivedForALiveState(t *testing.T) {
+	dir, s := storeRepo(t)
+	ctx := context.Background()
+	b := backupOf(t, s, dir, "w.txt", "work\n")
+	for _, to := range []State{Pending, Cleanable} {
+		if _, err := s.Move(ctx, MoveRequest{ID: b.ID, To: to, Trigger: TriggerUser}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commitBehindTheBack(t, s.Repo, b, gitstate.Event{Kind: gitstate.KindMove, Time: time.Now().UTC(), From: string(Cleanable), To: string(Archived),
+		Trigger: string(TriggerTime), Archive: filepath.Join(dir, "elsewhere.tar.zst")})
+	if got := backupNow(t, s, b.ID).State; got != Archived {
+		t.Fatalf("the backup is %s, want ARCHIVED", got)
+	}
+	before := storeGit(t, dir, "rev-parse", gitstate.StateRef)
+	for _, to := range []State{Created, Pending, Confirmed, Cleanable} {
+		for _, force := range []bool{false, true} {
+			_, err := s.Move(ctx, MoveRequest{ID: b.ID, To: to, Trigger: TriggerUser, Force: force})
+			if !errors.Is(err, ErrNeedsUnarchive) || !errors.Is(err, ErrRefused) {
+				t.Errorf("ARCHIVED → %s (force %v): err %v, want ErrNeedsUnarchive (refused)", to, force, err)
+			}
+		}
+	}
+	if after := storeGit(t, dir, "rev-parse", gitstate.StateRef); after != before {
+		t.Errorf("a refused move wrote %s", gitstate.StateRef)
+	}
+	if _, err := s.Move(ctx, MoveRequest{ID: b.ID, To: Deleted, Trigger: TriggerUser}); err != nil {
+		t.Errorf("ARCHIVED → DELETED: %v", err)
+	}
 }

@@ -50,6 +50,9 @@ func (a *App) move(ctx context.Context, ref string, to transitions.State, force 
 	if err := transitions.CheckMove(b.State, to, force, b.Pinned, transitions.TriggerUser); err != nil {
 		return fmt.Errorf("backup %s: %w", b.ID, err)
 	}
+	if err := transitions.CheckLeaveArchive(b.State, to); err != nil {
+		return fmt.Errorf("backup %s: %w", b.ID, err)
+	}
 	if _, err := s.Assess(nil, []*transitions.Backup{b}); err != nil {
 		return err
 	}
