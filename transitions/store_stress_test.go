@@ -309,6 +309,15 @@ func TestStore_stress(t *testing.T) {
 			extra += len(evs) - commonCount(byClone[clone], evs)
 		}
 	}
+	// The invariant: a live backup has its snapshot ref.
+	for _, b := range v.Backups {
+		if !b.Live() {
+			continue
+		}
+		if ref, err := v.store.Repo.ReadRef(gitstate.SnapshotRef(b.ID)); err != nil || ref != b.Snapshot {
+			t.Errorf("backup %s is %s but its snapshot ref is %q (%v), want %s", b.ID, b.State, ref, err, b.Snapshot)
+		}
+	}
 	if len(v.Backups) != len(ledger.events) {
 		t.Errorf("%d backups in the state, %d were created", len(v.Backups), len(ledger.events))
 	}
