@@ -26,6 +26,7 @@ const (
 	FsckStateUnreadable FsckKind = "state-unreadable" // refs/backups/state cannot be read
 	FsckUnknownLayout   FsckKind = "unknown-layout"   // refs/backups/state has a layout this build does not know
 	FsckStrayIndex      FsckKind = "stray-index"      // a private index left by an interrupted snapshot
+	FsckStaleLock       FsckKind = "stale-lock"       // a ref's lock file left by a killed git process
 )
 
 // FsckAction is what fsck --repair does about a finding.
@@ -39,6 +40,7 @@ const (
 	RepairTombstone  FsckAction = "tombstone"    // forced move to DELETED: the content is gone
 	RepairDropRef    FsckAction = "drop-ref"     // delete the snapshot ref of a DELETED backup
 	RepairRemoveFile FsckAction = "remove-file"  // delete a stray private index
+	RepairRemoveLock FsckAction = "remove-lock"  // delete a stale lock file of a ref
 )
 
 // StrayIndexAge is how old a private index must be before fsck calls it stray:
@@ -64,6 +66,7 @@ type Finding struct {
 
 	backup  *Backup
 	index   gitstate.PrivateIndex
+	lock    gitstate.RefLock
 	planned bool   // its repair is in the batch being committed
 	reason  string // of a tombstone, when not TombstoneReason
 	force   bool   // a tombstone is forced even where the move is legal
@@ -95,6 +98,7 @@ type FsckInput struct {
 	// Refs, and the snapshots of live backups whose ref is missing.
 	Exists  map[string]bool
 	Indexes []gitstate.PrivateIndex // private index files, of any age
+	Locks   []gitstate.RefLock      // lock files of refs/backups/* and packed-refs, of any age
 	// Archives are the archive files the state names and those in the
 	// archive directory; nil when not read.
 	Archives *ArchiveFacts
@@ -157,6 +161,7 @@ func PlanFsck(in FsckInput) []Finding {
 		fs = append(fs, checkArchives(v, in)...)
 	}
 	fs = append(fs, checkIndexes(in)...)
+	fs = append(fs, checkLocks(in)...)
 	return fs
 }
 
@@ -323,6 +328,24 @@ func checkIndexes(in FsckInput) []Finding {
 		fs = append(fs, Finding{
 			Kind: FsckStrayIndex, Path: ix.Path, Action: RepairRemoveFile, index: ix,
 			Message: fmt.Sprintf("a private index left by an interrupted snapshot (%s old, %d bytes)", roughAge(age), ix.Size),
+			Repair:  "remove the file",
+		})
+	}
+	return fs
+}
+
+// checkLocks reports lock files of refs old enough to be left by a killed
+// git process: git holds one for milliseconds.
+func checkLocks(in FsckInput) []Finding {
+	var fs []Finding
+	for _, l := range in.Locks {
+		age := in.Now.Sub(l.ModTime)
+		if age < StrayIndexAge {
+			continue // a git process may hold it
+		}
+		fs = append(fs, Finding{
+			Kind: FsckStaleLock, Ref: l.Ref, Path: l.Path, Action: RepairRemoveLock, lock: l,
+			Message: fmt.Sprintf("a lock file left by a killed git process (%s old): every change of %s fails while it exists", roughAge(age), l.Ref),
 			Repair:  "remove the file",
 		})
 	}

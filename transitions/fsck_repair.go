@@ -77,6 +77,14 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckResult, error) {
 		return res, nil
 	}
 
+	// Stale lock files first: a stale lock of refs/backups/state would make
+	// the repair batch fail.
+	locks, err := s.Repo.RefLocks()
+	if err != nil {
+		return nil, fmt.Errorf("fsck: %w", err)
+	}
+	early := checkLocks(FsckInput{Locks: locks, Now: s.now()})
+	s.removeStrayFiles(ctx, early)
 	adopt := map[string]adoption{} // ref → rebuilt creation event, across retries
 	var last FsckInput
 	_, batch, err := s.Update(ctx, func(v *View) (*Batch, error) {
@@ -98,6 +106,7 @@ func (s *Store) Fsck(ctx context.Context, o FsckOptions) (*FsckResult, error) {
 		}
 	}
 	s.removeStrayFiles(ctx, res.Findings)
+	res.Findings = append(early, res.Findings...)
 	return res, nil
 }
 
@@ -155,6 +164,9 @@ func (s *Store) fsckFacts(ctx context.Context, in *FsckInput) error {
 		}
 	}
 	if in.Indexes, err = s.Repo.PrivateIndexFiles(); err != nil {
+		return fmt.Errorf("fsck: %w", err)
+	}
+	if in.Locks, err = s.Repo.RefLocks(); err != nil {
 		return fmt.Errorf("fsck: %w", err)
 	}
 	if in.View != nil {
@@ -262,6 +274,17 @@ func (s *Store) removeStrayFiles(ctx context.Context, fs []Finding) {
 	s.repairArchiveFiles(ctx, fs)
 	for i := range fs {
 		f := &fs[i]
+		if f.Repaired {
+			continue
+		}
+		if f.Action == RepairRemoveLock {
+			if err := s.Repo.RemoveRefLock(f.lock); err != nil {
+				f.Action, f.Repair = RepairNone, "none: "+err.Error()
+				continue
+			}
+			f.Repaired = true
+			continue
+		}
 		if f.Action != RepairRemoveFile {
 			continue
 		}

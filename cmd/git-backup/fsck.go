@@ -18,13 +18,16 @@ type fsckCmd struct {
 func (c *fsckCmd) Help() string {
 	return `Checks snapshot refs (refs/backups/snapshots/<ID>), state notes
 (refs/backups/state) and the object store against each other, and looks for
-private index files left by an interrupted create.
+private index files left by an interrupted create and lock files of
+refs/backups/* and packed-refs left by a killed git process (while one
+exists, every change of its ref fails).
 
 --repair adopts snapshot refs that have no note (as CREATED backups, trigger
 fsck), recreates a live backup's missing ref when its commit still exists and
 otherwise marks the backup DELETED (not one another clone took and did not push
 with --snapshots: its content is there), drops the refs of DELETED backups and
-removes stray index files. It never removes a note or a line of one: damaged notes
+removes stray index files and lock files an hour old or more (first, so
+the repairs can commit). It never removes a note or a line of one: damaged notes
 are reported for you to mend.
 
 Archives: every ARCHIVED backup's archive is read whole and verified (zstd
