@@ -90,6 +90,9 @@ func TestCrashTrials(t *testing.T) {
 type crashOp struct {
 	name   string
 	shares bool // it talks to the remote: the peer checks what it left there
+	// doneOnce: run again after a kill that came after its move, it may
+	// refuse (exit 3) or fail (exit 1), there being nothing left to move.
+	doneOnce bool
 	// prepare builds what the operation needs (uncrashed) and returns the
 	// command to kill: the directory it runs in and git-backup's arguments.
 	prepare func(w *crashWorld, c *crashCtx) (dir string, args []string)
@@ -100,6 +103,7 @@ type crashOp struct {
 type crashCtx struct {
 	unarchive  string          // the backup unarchive may bring back
 	userDelete map[string]bool // backups the user moves to DELETED on purpose
+	doneOnce   bool            // as crashOp.doneOnce, for this run
 }
 
 // crashOpStats counts one operation's trials.
@@ -363,7 +367,7 @@ func crashOps() []*crashOp {
 			}
 			return w.repo, []string{"create", "-q", "-m", "crash trial"}
 		}},
-		{name: "transition", prepare: func(w *crashWorld, c *crashCtx) (string, []string) {
+		{name: "transition", doneOnce: true, prepare: func(w *crashWorld, c *crashCtx) (string, []string) {
 			bs := w.own("CREATED", "PENDING", "CONFIRMED", "CLEANABLE", "ARCHIVED")
 			if len(bs) == 0 {
 				w.newBackup(false)
@@ -374,7 +378,7 @@ func crashOps() []*crashOp {
 				"CREATED":   {"PENDING"},
 				"PENDING":   {"CONFIRMED", "CLEANABLE"},
 				"CONFIRMED": {"CLEANABLE"},
-				"CLEANABLE": {"ARCHIVED", "ARCHIVED", "DELETED"},
+				"CLEANABLE": {"DELETED"}, // ARCHIVED only through archive
 				"ARCHIVED":  {"DELETED"},
 			}[b.State]
 			to := next[w.rng.IntN(len(next))]
@@ -390,6 +394,7 @@ func crashOps() []*crashOp {
 			w.newBackup(false)
 			bs := w.ensureCleanable(4)
 			if w.rng.IntN(3) == 0 {
+				c.doneOnce = true // the backups named may all be cleaned already
 				args := []string{"cleanup", "--yes", "--time-offset", "4d", "--prune-grace", "0"}
 				for _, b := range bs[:min(len(bs), 3)] {
 					args = append(args, b.ID)
@@ -398,7 +403,7 @@ func crashOps() []*crashOp {
 			}
 			return w.repo, cleanupArgs(w)
 		}},
-		{name: "archive", prepare: func(w *crashWorld, c *crashCtx) (string, []string) {
+		{name: "archive", doneOnce: true, prepare: func(w *crashWorld, c *crashCtx) (string, []string) {
 			bs := w.ensureCleanable(2)
 			args := []string{"archive", "--yes", "--prune-grace", "0"}
 			for _, b := range bs[:1+w.rng.IntN(min(len(bs), 3))] {
@@ -406,7 +411,7 @@ func crashOps() []*crashOp {
 			}
 			return w.repo, args
 		}},
-		{name: "unarchive", prepare: func(w *crashWorld, c *crashCtx) (string, []string) {
+		{name: "unarchive", doneOnce: true, prepare: func(w *crashWorld, c *crashCtx) (string, []string) {
 			bs := w.own("ARCHIVED")
 			if len(bs) == 0 {
 				b := w.pick(w.ensureCleanable(1))
@@ -488,7 +493,7 @@ func (w *crashWorld) trial(trial int, op *crashOp) {
 		st.calibrations++
 		st.exits[code]++
 		if code != 0 {
-			w.t.Logf("%s: exit %d\n%s", w.where(), code, errOut)
+			w.violation("uncrashed run failed after the earlier crashes: exit %d\n%s", code, errOut)
 		}
 		w.check(before, c, st)
 		c = &crashCtx{userDelete: map[string]bool{}}
@@ -513,7 +518,7 @@ func (w *crashWorld) trial(trial int, op *crashOp) {
 		st.durations = append(st.durations, took) // it ran to the end: a fresh measure
 		st.est = median(st.durations)
 		if code != 0 {
-			w.t.Logf("%s: exited %d before the kill\n%s", w.where(), code, errOut)
+			w.violation("exited %d before the kill (not killed: it failed on its own)\n%s", code, errOut)
 		}
 	}
 	w.check(before, c, st)
@@ -523,9 +528,20 @@ func (w *crashWorld) trial(trial int, op *crashOp) {
 	if killed && w.rng.IntN(2) == 0 {
 		// Run it again to the end: a crashed operation must be resumable.
 		before = w.snapshot()
+		if i := slices.Index(args, "--to"); i >= 0 {
+			// The killed run left some files there: a new directory.
+			args = slices.Clone(args)
+			args[i+1] += "-again"
+		}
+		w.lastCmd = strings.Join(args, " ") + " (run again)"
 		_, errOut, code := w.run(dir, w.gb, args...)
-		if code != 0 && code != 3 {
-			w.t.Logf("%s: run again: exit %d\n%s", w.where(), code, errOut)
+		switch {
+		case code == 0:
+		case (op.doneOnce || c.doneOnce) && (code == 1 || code == 3):
+			// The killed run made the move: there is nothing left to do.
+			w.t.Logf("%s: exit %d: %s", w.where(), code, strings.TrimSpace(errOut))
+		default:
+			w.violation("run again after the kill: exit %d\n%s", code, errOut)
 		}
 		w.check(before, c, st)
 	}
@@ -674,6 +690,23 @@ func (w *crashWorld) check(before crashState, c *crashCtx, st *crashOpStats) {
 			w.checkHistory(w.remote, before.remoteTip, rt)
 		}
 	}
+	// The remote's state as fetched: readable too.
+	for _, line := range strings.Fields(w.must(w.repo, "git", "for-each-ref", "--format=%(refname)", "refs/backups/remotes/")) {
+		if strings.HasSuffix(line, "/state") {
+			if rt := w.revParse(w.repo, line); rt == "" {
+				w.violation("%s does not resolve to a commit", line)
+			} else {
+				w.checkNotes(w.repo, rt)
+			}
+		}
+	}
+	if w.op == "monitor" {
+		out, errOut, code := w.run(w.repo, w.gb, "monitor", "status", "--json")
+		var ms map[string]any
+		if err := json.Unmarshal([]byte(out), &ms); code != 0 || err != nil {
+			w.violation("monitor status --json after the trial: exit %d, %v\n%s%s", code, err, out, errOut)
+		}
+	}
 	// (a) the invariant, and (e) no backup vanished or moved illegally.
 	after := w.list(w.repo)
 	w.checkInvariant(after)
@@ -749,6 +782,7 @@ var crashLeftover = map[string]bool{
 	"stray-index":     true,
 	"partial-archive": true,
 	"stray-archive":   true,
+	"stale-lock":      true,
 }
 
 // crashFinding is one finding of fsck --json.
