@@ -59,7 +59,11 @@ func (r *Repo) UpdateRefs(ctx context.Context, msg string, ups []RefUpdate) erro
 	}
 	var ge *GitError
 	if errors.As(err, &ge) && isConflict(ge.Stderr) {
-		return fmt.Errorf("update refs: %w: %s", ErrConflict, strings.TrimSpace(ge.Stderr))
+		hint := ""
+		if strings.Contains(ge.Stderr, ".lock': File exists") {
+			hint = " (when no git process runs in this repository, one was killed holding that lock file: git backup fsck --repair removes it once it is an hour old)"
+		}
+		return fmt.Errorf("update refs: %w: %s%s", ErrConflict, strings.TrimSpace(ge.Stderr), hint)
 	}
 	return fmt.Errorf("update refs: %w", err)
 }

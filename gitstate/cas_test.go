@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -159,5 +160,14 @@ func TestIsConflict_permissionDeniedIsNotAConflict(t *testing.T) {
 		if got := isConflict(tc.stderr); got != tc.want {
 			t.Errorf("isConflict(%q) = %v, want %v", tc.stderr, got, tc.want)
 		}
+	}
+}
+
+func TestUpdateRefs_lockFileSaysHowItGoes(t *testing.T) {
+	dir, r, head, other := casRepo(t)
+	writeFile(t, dir, ".git/"+StateRef+".lock", "")
+	err := r.UpdateRefs(context.Background(), "test", []RefUpdate{{Name: StateRef, Old: head, New: other}})
+	if !errors.Is(err, ErrConflict) || !strings.Contains(err.Error(), "git backup fsck --repair removes it") {
+		t.Fatalf("err %v: want a conflict that says how the lock file goes", err)
 	}
 }
