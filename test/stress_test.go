@@ -60,6 +60,8 @@ type stressRun struct {
 	// reported is, per backup ID, the moves hooks and the monitor said they
 	// made, as "move:FROM>TO:TRIGGER", and "create:autosave".
 	reported map[string][]string
+	// giveUps are the calls that exited 4.
+	giveUps []stressCall
 	// hookFailures counts the hooks the shim said failed.
 	hookFailures int
 	// reads counts the reader's reads; unreadable its failed reads.
@@ -109,7 +111,15 @@ func (s *stressRun) run(who, dir string, ok []int, name string, args ...string) 
 		s.retries[who] += n
 	}
 	if c.code == 4 {
-		s.gaveUp[who]++
+		verb := ""
+		for _, a := range args {
+			if !strings.HasPrefix(a, "-") {
+				verb = " " + a
+				break
+			}
+		}
+		s.gaveUp[who+verb]++
+		s.giveUps = append(s.giveUps, c)
 	}
 	s.mu.Unlock()
 	if !slices.Contains(ok, c.code) {
@@ -656,7 +666,7 @@ func TestConcurrencyStress(t *testing.T) {
 			case lg.who == "hooks" && hookErr.MatchString(line):
 				hookErrors++
 				s.failf("%s log: %s", lg.who, line)
-			case lg.who == "monitor" && (strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN")):
+			case strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN"):
 				s.failf("%s log: %s", lg.who, line)
 			}
 		}
@@ -670,6 +680,19 @@ func TestConcurrencyStress(t *testing.T) {
 
 	for _, f := range s.failures {
 		t.Error(f)
+	}
+	for i, c := range s.giveUps {
+		if i == 10 {
+			t.Logf("and %d more give-ups", len(s.giveUps)-i)
+			break
+		}
+		var why []string
+		for _, l := range strings.Split(c.stderr, "\n") {
+			if strings.HasPrefix(l, "git-backup: ") {
+				why = append(why, l)
+			}
+		}
+		t.Logf("gave up (exit 4): [%s] %s: %s", c.who, strings.Join(c.args[1:], " "), strings.Join(why, "; "))
 	}
 	if keep := os.Getenv("GIT_BACKUP_STRESS_KEEP"); keep != "" {
 		if out, err := exec.Command("cp", "-a", root, keep).CombinedOutput(); err != nil {
