@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -34,13 +35,7 @@ func installHusky(e Env, name string) (Hook, error) {
 	if err != nil {
 		return h, fmt.Errorf("install %s hook in Husky: %w", name, err)
 	}
-	if len(b) > 0 && b[len(b)-1] != '\n' {
-		// No final newline: ours goes on a line of its own, without one, so
-		// that uninstall can give the file back byte for byte.
-		b = append(b, "\n"+huskyLine(name)...)
-	} else {
-		b = append(b, huskyLine(name)+"\n"...)
-	}
+	b = addHuskyLine(b, name)
 	mode := os.FileMode(0o755)
 	if fi, err := os.Stat(h.Path); err == nil {
 		mode = fi.Mode().Perm()
@@ -65,18 +60,7 @@ func uninstallHusky(e Env, name string) (Hook, error) {
 	if err != nil || !bytes.Contains(b, []byte(huskyMarker)) {
 		return h, nil
 	}
-	var kept []string
-	lines := strings.SplitAfter(string(b), "\n")
-	for _, l := range lines {
-		if !strings.Contains(l, huskyMarker) {
-			kept = append(kept, l)
-		}
-	}
-	rest := strings.Join(kept, "")
-	if last := lines[len(lines)-1]; strings.Contains(last, huskyMarker) && !strings.HasSuffix(last, "\n") {
-		// Ours was added to a file without a final newline.
-		rest = strings.TrimSuffix(rest, "\n")
-	}
+	rest := removeHuskyLines(b)
 	if rest == huskyHeader { // created by install (an empty file of the user's stays)
 		if err := os.Remove(h.Path); err != nil {
 			return h, fmt.Errorf("uninstall %s hook from Husky: %w", name, err)
@@ -93,4 +77,33 @@ func uninstallHusky(e Env, name string) (Hook, error) {
 	}
 	h.Action, h.State = "removed our line from", StateMissing
 	return h, nil
+}
+
+// addHuskyLine returns script b with our line for hook name added at its end.
+func addHuskyLine(b []byte, name string) []byte {
+	b = slices.Clip(b)
+	if len(b) > 0 && b[len(b)-1] != '\n' {
+		// No final newline: ours goes on a line of its own, without one, so
+		// that uninstall can give the file back byte for byte.
+		return append(b, "\n"+huskyLine(name)...)
+	}
+	return append(b, huskyLine(name)+"\n"...)
+}
+
+// removeHuskyLines returns script b without our lines: what it was before
+// addHuskyLine.
+func removeHuskyLines(b []byte) string {
+	var kept []string
+	lines := strings.SplitAfter(string(b), "\n")
+	for _, l := range lines {
+		if !strings.Contains(l, huskyMarker) {
+			kept = append(kept, l)
+		}
+	}
+	rest := strings.Join(kept, "")
+	if last := lines[len(lines)-1]; strings.Contains(last, huskyMarker) && !strings.HasSuffix(last, "\n") {
+		// Ours was added to a file without a final newline.
+		rest = strings.TrimSuffix(rest, "\n")
+	}
+	return rest
 }

@@ -41,30 +41,21 @@ func Run(ctx context.Context, s *transitions.Store, name string, args []string, 
 	if err != nil {
 		return res, err
 	}
+	if err := CheckArgs(name, args); err != nil {
+		return res, err
+	}
 	switch name {
 	case "post-commit":
-		if len(args) != 0 {
-			return res, fmt.Errorf("post-commit hook: unexpected arguments %q", args)
-		}
 		res.Batch, err = s.Advance(ctx, transitions.AdvanceRequest{Head: head.Commit, Branch: head.Branch, CommitOnly: true})
 	case "post-merge":
-		if len(args) != 1 || (args[0] != "0" && args[0] != "1") {
-			return res, fmt.Errorf("post-merge hook: want one argument, the squash flag 0 or 1; got %q", args)
-		}
 		res.Batch, err = s.Advance(ctx, transitions.AdvanceRequest{Head: head.Commit, Branch: head.Branch})
 	case "post-rewrite":
-		if len(args) < 1 || (args[0] != "amend" && args[0] != "rebase") {
-			return res, fmt.Errorf("post-rewrite hook: want amend or rebase; got %q", args)
-		}
 		rw, bad := ParseRewrites(io.LimitReader(stdin, maxInput))
 		if bad > 0 {
 			res.Note = fmt.Sprintf("skipped %d malformed line(s) of input", bad)
 		}
 		res.Batch, err = s.Advance(ctx, transitions.AdvanceRequest{Head: head.Commit, Branch: head.Branch, Rewritten: rw})
 	case "pre-push":
-		if len(args) != 2 {
-			return res, fmt.Errorf("pre-push hook: want <remote> <url>; got %q", args)
-		}
 		pushes, bad := ParsePushes(io.LimitReader(stdin, maxInput))
 		if bad > 0 {
 			res.Note = fmt.Sprintf("skipped %d malformed line(s) of input", bad)
@@ -73,10 +64,33 @@ func Run(ctx context.Context, s *transitions.Store, name string, args []string, 
 			return res, err
 		}
 		res.Batch, err = s.Advance(ctx, transitions.AdvanceRequest{Branch: head.Branch})
-	default:
-		return res, fmt.Errorf("unknown hook %q (git-backup handles %s)", name, strings.Join(Names, ", "))
 	}
 	return res, err
+}
+
+// CheckArgs checks the arguments git gives hook name (see Run).
+func CheckArgs(name string, args []string) error {
+	switch name {
+	case "post-commit":
+		if len(args) != 0 {
+			return fmt.Errorf("post-commit hook: unexpected arguments %q", args)
+		}
+	case "post-merge":
+		if len(args) != 1 || (args[0] != "0" && args[0] != "1") {
+			return fmt.Errorf("post-merge hook: want one argument, the squash flag 0 or 1; got %q", args)
+		}
+	case "post-rewrite":
+		if len(args) < 1 || (args[0] != "amend" && args[0] != "rebase") {
+			return fmt.Errorf("post-rewrite hook: want amend or rebase; got %q", args)
+		}
+	case "pre-push":
+		if len(args) != 2 {
+			return fmt.Errorf("pre-push hook: want <remote> <url>; got %q", args)
+		}
+	default:
+		return fmt.Errorf("unknown hook %q (git-backup handles %s)", name, strings.Join(Names, ", "))
+	}
+	return nil
 }
 
 // ParseRewrites reads post-rewrite's stdin: "<old> <new> [<extra>]" lines.
