@@ -203,3 +203,16 @@ func FuzzMergeNote(f *testing.F) {
 		}
 	})
 }
+
+// A local log whose clock is near the top of uint64 (damaged, or from a
+// runaway clone) must not make ordinary remote events look like a jump.
+func TestMergeNote_localClockNearMax(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	create := gitstate.Event{Kind: gitstate.KindCreate, Time: t0, Clock: 1, Clone: "aaaaaaaaaaaaaaaa", To: "CREATED", Trigger: "user", ID: "x", Snapshot: strings.Repeat("1", 40)}
+	pin := gitstate.Event{Kind: gitstate.KindPin, Time: t0.Add(time.Minute), Clock: 1<<64 - 2, Clone: "aaaaaaaaaaaaaaaa", Trigger: "user"}
+	move := gitstate.Event{Kind: gitstate.KindMove, Time: t0.Add(2 * time.Minute), Clock: 2_000_000, Clone: "bbbbbbbbbbbbbbbb", From: "CREATED", To: "PENDING", Trigger: "hook"}
+	m := MergeNote("x", gitstate.EncodeNote([]gitstate.Event{create, pin}), gitstate.EncodeNote([]gitstate.Event{move}), RemoteLimits{Now: t0.Add(time.Hour)})
+	if len(m.Warnings) != 0 || !m.Changed {
+		t.Fatalf("remote move at clock 2000000 refused below a local clock of 2^64-2: %q", m.Warnings)
+	}
+}
