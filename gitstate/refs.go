@@ -172,22 +172,37 @@ func readPackedRefs(p, prefix string, out map[string]string) error {
 	if err != nil {
 		return err
 	}
-	for len(b) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			line, b = b, nil
+	// Git refuses a packed-refs file with a cut-off or malformed line; so
+	// does this reader: skipping it would make refs vanish silently.
+	for n := 1; len(b) > 0; n++ {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return fmt.Errorf("%s is damaged: line %d %q is cut off (%s)", p, n, clipLine(b), PackedRefsHint)
 		}
-		if len(line) < 42 || line[0] == '#' || line[0] == '^' { // header, peeled tag
+		line := b[:i]
+		b = b[i+1:]
+		if len(line) > 0 && (line[0] == '#' || line[0] == '^') { // header, peeled tag
 			continue
 		}
+		if len(line) < 42 || line[40] != ' ' || !plumbing.IsHash(string(line[:40])) {
+			return fmt.Errorf("%s is damaged: line %d %q is not a ref (%s)", p, n, clipLine(line), PackedRefsHint)
+		}
 		id, name := string(line[:40]), string(bytes.TrimSpace(line[41:]))
-		if line[40] == ' ' && name != "" && strings.HasPrefix(name, prefix) && plumbing.IsHash(id) {
+		if name != "" && strings.HasPrefix(name, prefix) {
 			out[name] = strings.ToLower(id)
 		}
 	}
 	return nil
+}
+
+// PackedRefsHint is the way out of a damaged packed-refs file.
+const PackedRefsHint = "put back a good copy of the file, or remove that line; then git backup fsck --repair recreates the snapshot refs of backups whose commits remain"
+
+func clipLine(b []byte) string {
+	if len(b) > 120 {
+		return string(b[:120]) + "…"
+	}
+	return string(b)
 }
 
 // SnapshotRefs returns backup ID → snapshot commit for every snapshot ref.

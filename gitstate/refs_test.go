@@ -1,7 +1,11 @@
 package gitstate
 
 import (
+	"bytes"
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -78,5 +82,36 @@ func TestRefsWithPrefix_ignoresLockFilesOfConcurrentWriters(t *testing.T) {
 	tips, err := r.IntegrationTips("main")
 	if err != nil || len(tips) != 2 {
 		t.Errorf("IntegrationTips = %v, %v; want refs/heads/main and refs/remotes/origin/main", tips, err)
+	}
+}
+
+// A packed-refs file cut off mid-line (a crash, a full disk) is an error that
+// names the file and the line, as git's own is: skipping the line would make
+// the refs in it vanish, and a snapshot ref that vanishes reads as a backup
+// whose content is gone.
+func TestRefsWithPrefix_cutOffPackedRefsIsAnError(t *testing.T) {
+	dir := newRepo(t)
+	head := gitIn(t, dir, "rev-parse", "HEAD")
+	gitIn(t, dir, "update-ref", SnapshotRef("20260101-000000-aaaaaaa"), head)
+	gitIn(t, dir, "update-ref", SnapshotRef("20260101-000000-bbbbbbb"), head)
+	gitIn(t, dir, "pack-refs", "--all")
+	p := filepath.Join(dir, ".git", "packed-refs")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("20260101-000000-bbbbbbb"))
+	for name, cut := range map[string][]byte{"mid-line": b[:i+4], "half": b[:len(b)/2], "garbage line": append(b, "not a ref\n"...)} {
+		if err := os.WriteFile(p, cut, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := openRepo(t, dir)
+		_, err := r.SnapshotRefs()
+		if err == nil || !strings.Contains(err.Error(), "packed-refs is damaged") || !strings.Contains(err.Error(), "fsck --repair") {
+			t.Errorf("%s: SnapshotRefs error %v, want one naming packed-refs and the way out", name, err)
+		}
+		if _, err := r.ReadRef("refs/heads/none"); err == nil {
+			t.Errorf("%s: ReadRef read through a damaged packed-refs", name)
+		}
 	}
 }
