@@ -3,6 +3,7 @@ package gitstate
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
@@ -109,6 +110,10 @@ func (c *catFile) request(names []string, fn func(i int, info objectInfo, conten
 	for i, n := range names {
 		info, content, err := c.readAnswer(n)
 		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				// git cat-file stops when it cannot inflate an object.
+				err = fmt.Errorf("read object %s: %w: %v", n, ErrObjectDamaged, err)
+			}
 			rerr = err
 			break
 		}

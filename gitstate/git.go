@@ -33,7 +33,42 @@ func (e *GitError) Error() string {
 	if msg == "" {
 		msg = fmt.Sprintf("exit status %d", e.Code)
 	}
+	if hint := damageHint(msg); hint != "" {
+		msg += " (" + hint + ")"
+	}
 	return fmt.Sprintf("git %s: %s", strings.Join(e.Args, " "), msg)
+}
+
+// damageMarks are what git prints when the repository itself is damaged,
+// with the way out to add to git's own words.
+var damageMarks = []struct{ mark, hint string }{
+	{"packed-refs", PackedRefsHint},
+	{"bad config line", "fix that line of the file git names (or run git config --edit on it)"},
+	{"bad numeric config value", "fix the value git names with git config"},
+	{"is corrupt", ObjectStoreHint},
+	{"corrupt loose object", ObjectStoreHint},
+	{"unable to read", ObjectStoreHint},
+	{"unable to unpack", ObjectStoreHint},
+	{"inflate: data stream error", ObjectStoreHint},
+	{"Could not read", ObjectStoreHint},
+	{"did not send all necessary objects", ObjectStoreHint},
+	{"bad object", ObjectStoreHint},
+	{"missing blob", ObjectStoreHint},
+	{"missing tree", ObjectStoreHint},
+	{"invalid object", ObjectStoreHint},
+	{"Failed to traverse parents", ObjectStoreHint},
+	{"object file", ObjectStoreHint},
+}
+
+// damageHint is the way out of git's diagnostic msg when it reports a
+// damaged repository, or "".
+func damageHint(msg string) string {
+	for _, d := range damageMarks {
+		if strings.Contains(msg, d.mark) {
+			return d.hint
+		}
+	}
+	return ""
 }
 
 // baseEnv is the environment every git child gets. Hooks run by git commands

@@ -19,7 +19,13 @@ const ZeroID = "0000000000000000000000000000000000000000"
 const EmptyTreeID = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 // ErrObjectMissing is returned when an object the state refers to is not in the store.
-var ErrObjectMissing = errors.New("object missing")
+var ErrObjectMissing = errors.New("object missing (" + ObjectStoreHint + ")")
+
+// ErrObjectDamaged is returned when git cannot read an object it has.
+var ErrObjectDamaged = errors.New("object damaged (" + ObjectStoreHint + ")")
+
+// ObjectStoreHint is the way out of a missing or damaged object.
+const ObjectStoreHint = "run git fsck to see what is damaged, and git backup fsck for the backups it touches"
 
 // ReadBlob returns the content of blob id.
 func (r *Repo) ReadBlob(id string) ([]byte, error) {
