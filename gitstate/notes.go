@@ -143,6 +143,11 @@ func (r *Repo) CommitState(ctx context.Context, ch StateChange) (string, error) 
 	}
 	var parents []plumbing.Hash
 	if ch.Base.Commit != "" {
+		// The state may have been read from the fold cache: a commit on top of
+		// a parent that is gone would break the audit log for good.
+		if _, err := r.readCommit(plumbing.NewHash(ch.Base.Commit)); err != nil {
+			return "", fmt.Errorf("commit state: %s points to %s, which cannot be read: %w", StateRef, ch.Base.Commit, err)
+		}
 		parents = append(parents, plumbing.NewHash(ch.Base.Commit))
 	}
 	for _, p := range ch.Parents {
