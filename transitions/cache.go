@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"hash/crc32"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,10 +17,12 @@ import (
 // for as long as its blob is the note; when refs/backups/state has not moved
 // at all, the whole view is rebuilt from the cache without reading an object.
 // The cache is derived data: a missing, damaged or older cache is rebuilt.
+// Its last line is a CRC-32C of the lines before it, so a truncated file or
+// flipped bytes read as no cache rather than as wrong states.
 
 const (
 	foldCacheName   = "fold"
-	foldCacheHeader = "git-backup fold cache 4"
+	foldCacheHeader = "git-backup fold cache 5"
 )
 
 // foldCache is the decoded cache file.
@@ -78,7 +81,31 @@ func (c *foldCache) encode() []byte {
 			optQuote(e.CoveredBy), optQuote(e.Archive), e.Tree, optQuote(e.Base), optQuote(e.Branch),
 			e.IncludeIgnored, e.TestPaths, strconv.FormatFloat(e.RecordedCoverage, 'g', -1, 64), e.since.UnixNano())
 	}
+	fmt.Fprintf(&b, "%s%08x\n", foldCacheSum, crc32.Checksum(b.Bytes(), castagnoli))
 	return b.Bytes()
+}
+
+// foldCacheSum starts the cache's last line: the checksum of the lines before.
+const foldCacheSum = "sum\t"
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// checkFoldCacheSum returns the cache without its checksum line, or nil when
+// the line is missing or does not match.
+func checkFoldCacheSum(data []byte) []byte {
+	const line = len(foldCacheSum) + 8 + 1
+	if len(data) < line || data[len(data)-1] != '\n' {
+		return nil
+	}
+	body, tail := data[:len(data)-line], data[len(data)-line:]
+	if !bytes.HasPrefix(tail, []byte(foldCacheSum)) {
+		return nil
+	}
+	want, err := strconv.ParseUint(string(tail[len(foldCacheSum):line-1]), 16, 32)
+	if err != nil || uint32(want) != crc32.Checksum(body, castagnoli) {
+		return nil
+	}
+	return body
 }
 
 func optQuote(s *string) string {
@@ -104,6 +131,9 @@ func optUnquote(s string) (*string, error) {
 // damaged that way is rebuilt, not believed.
 func decodeFoldCache(data []byte) *foldCache {
 	if !bytes.HasPrefix(data, []byte(foldCacheHeader+"\n")) {
+		return nil
+	}
+	if data = checkFoldCacheSum(data); data == nil {
 		return nil
 	}
 	n := bytes.Count(data, []byte{'\n'})

@@ -1,6 +1,7 @@
 package transitions
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -107,5 +108,42 @@ func TestAssess_coverageFollowsTheTips(t *testing.T) {
 	}
 	if c := as[v.ByID(b.ID)].Coverage; c != 1 {
 		t.Fatalf("coverage after commit on main %v", c)
+	}
+}
+
+// A cache whose lines were changed or cut after it was written (a flipped
+// byte, a truncated file) fails its checksum and is rebuilt: the states it
+// would give are never trusted.
+func TestLoadLight_alteredCacheIsNotTrusted(t *testing.T) {
+	dir, s := storeRepo(t)
+	ctx := context.Background()
+	b := backupOf(t, s, dir, "one.txt", "1\n")
+	if _, err := s.LoadLight(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(s.Repo.BackupDir(), "cache", foldCacheName)
+	good, err := os.ReadFile(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(good, []byte("\tCREATED\t")) {
+		t.Fatalf("no CREATED entry in the cache:\n%s", good)
+	}
+	for name, bad := range map[string][]byte{
+		"state changed": bytes.Replace(good, []byte("\tCREATED\t"), []byte("\tDELETED\t"), 1),
+		"truncated":     good[:len(good)*2/3],
+		"no checksum":   good[:bytes.LastIndex(good[:len(good)-1], []byte("\n"))+1],
+	} {
+		if err := os.WriteFile(cache, bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s.memo = nil
+		v, err := s.LoadLight(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := v.ByID(b.ID); got == nil || got.State != Created {
+			t.Fatalf("%s: the cache was trusted: %+v", name, got)
+		}
 	}
 }
