@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -62,6 +64,7 @@ type View struct {
 	bySnap  map[string]*Backup
 	store   *Store
 	cache   *foldCache
+	archDir string // the archive directory of this repository
 }
 
 // Load reads every backup in full: events and changed paths.
@@ -131,7 +134,7 @@ func (s *Store) LoadLight(ctx context.Context) (*View, error) {
 	if st.Layout != gitstate.LayoutVersion {
 		return nil, fmt.Errorf("%s has layout %q; this git-backup reads %q (upgrade git-backup)", gitstate.StateRef, st.Layout, gitstate.LayoutVersion)
 	}
-	v := &View{State: st, byID: map[string]*Backup{}, bySnap: map[string]*Backup{}, store: s, cache: c}
+	v := &View{State: st, byID: map[string]*Backup{}, bySnap: map[string]*Backup{}, store: s, cache: c, archDir: s.ArchiveDir()}
 	var need []*Backup
 	for snap, blob := range st.Notes {
 		if e := c.entries[blob]; e != nil {
@@ -247,9 +250,52 @@ func (v *View) replace(b, f *Backup) {
 	if b.ID != "" {
 		v.byID[b.ID] = b
 	}
+	v.relocateArchive(b)
+}
+
+// relocateArchive points an ARCHIVED backup at <ID>.tar.zst in this
+// repository's archive directory when its state records a path elsewhere and
+// that file exists: the repository was moved or copied (the recorded path is
+// then another place's, perhaps another repository's file), or the archives
+// were moved along with backup.archiveDir. Archives in the archive directory
+// cost no file system call.
+func (v *View) relocateArchive(b *Backup) {
+	if b.State != Archived || b.Archive == nil || v.archDir == "" || filepath.Dir(*b.Archive) == v.archDir {
+		return
+	}
+	p := ArchivePath(v.archDir, b.ID)
+	if _, err := os.Stat(p); err == nil {
+		b.Archive = &p
+	}
+}
+
+// damagedFor is the backup with an unreadable note whose snapshot ID
+// begins with the hex part of backup ID id (YYYYMMDD-HHMMSS-<hex>), or nil.
+func (v *View) damagedFor(id string) *Backup {
+	i := strings.LastIndexByte(id, '-')
+	hex := strings.ToLower(id[i+1:])
+	if i < 0 || len(hex) < 7 || !isHexString(hex) {
+		return nil
+	}
+	for _, b := range v.Backups {
+		if b.ID == "" && len(b.Damaged) > 0 && strings.HasPrefix(b.Snapshot, hex) {
+			return b
+		}
+	}
+	return nil
+}
+
+func isHexString(s string) bool {
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func (v *View) add(b *Backup) {
+	v.relocateArchive(b)
 	v.Backups = append(v.Backups, b)
 	v.bySnap[b.Snapshot] = b
 	if b.ID != "" {
@@ -299,6 +345,10 @@ func (v *View) Resolve(ref string) (*Backup, error) {
 	}
 	switch len(hits) {
 	case 0:
+		if b := v.damagedFor(ref); b != nil {
+			return nil, fmt.Errorf("%w: %q: the note of its snapshot %s is damaged (%s): read it with git cat-file -p %s:%s, and run git backup fsck",
+				ErrUnknownBackup, ref, b.Snapshot, strings.Join(b.Damaged, "; "), gitstate.StateRef, v.State.NotePath(b.Snapshot))
+		}
 		return nil, fmt.Errorf("%w: %q (see git backup list)", ErrUnknownBackup, ref)
 	case 1:
 		return hits[0], nil
