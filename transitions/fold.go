@@ -99,6 +99,12 @@ func Fold(snapshot string, evs []gitstate.Event, bad []gitstate.LineError) *Back
 			if created {
 				continue
 			}
+			if e.Snapshot != snapshot {
+				// Another backup's log (a note copied by hand or a damaged
+				// tree): taking its ID would make two backups answer to it.
+				b.Damaged = append(b.Damaged, "creation event names snapshot "+e.Snapshot+", the note is at "+snapshot)
+				continue
+			}
 			created = true
 			b.ID, b.State, b.CreatedAt, b.UpdatedAt = e.ID, Created, e.Time.UTC(), e.Time.UTC()
 			if e.Base != "" {
@@ -110,9 +116,6 @@ func Fold(snapshot string, evs []gitstate.Event, bad []gitstate.LineError) *Back
 			b.Trigger, b.Message, b.Files, b.SizeBytes = e.Trigger, e.Message, e.Files, e.SizeBytes
 			b.Tree, b.IncludeIgnored, b.Paths = e.Tree, e.IncludeIgnored, e.Paths
 			b.TestPaths = countTestPaths(b)
-			if e.Snapshot != snapshot {
-				b.Damaged = append(b.Damaged, "creation event names snapshot "+e.Snapshot+", the note is at "+snapshot)
-			}
 			continue
 		}
 		if !created {

@@ -89,8 +89,10 @@ func TestFold_damage(t *testing.T) {
 	other := createEvent()
 	other.Snapshot = strings.Repeat("9", 40)
 	b = Fold(foldSnap, []gitstate.Event{other}, []gitstate.LineError{{Line: 2, Text: "{", Err: fmt.Errorf("bad")}})
-	if b.State != Created || len(b.Damaged) != 2 {
-		t.Errorf("wrong snapshot and a bad line: state %q damaged %v", b.State, b.Damaged)
+	// Another backup's creation event is not taken: its ID would then name
+	// two backups.
+	if b.State != "" || b.ID != "" || len(b.Damaged) != 3 || !strings.Contains(b.Damaged[1], "creation event names snapshot 9999") {
+		t.Errorf("wrong snapshot and a bad line: state %q id %q damaged %v", b.State, b.ID, b.Damaged)
 	}
 	b = Fold(foldSnap, []gitstate.Event{createEvent(), moveEvent(2, "GONE", TriggerUser, true)}, nil)
 	if b.State != Created || len(b.Damaged) != 1 || !strings.Contains(b.Damaged[0], "GONE") {
