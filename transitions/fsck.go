@@ -22,6 +22,7 @@ const (
 	FsckRefMismatch     FsckKind = "ref-mismatch"     // a snapshot ref and a note that disagree
 	FsckStaleRef        FsckKind = "stale-ref"        // a DELETED or ARCHIVED backup that still has a snapshot ref
 	FsckMissingSnapshot FsckKind = "missing-snapshot" // a snapshot ref whose commit is not in the object store
+	FsckDamagedSnapshot FsckKind = "damaged-snapshot" // a live snapshot with an object that is missing or cannot be read
 	FsckBadRefName      FsckKind = "bad-ref-name"     // a snapshot ref not named by a backup ID
 	FsckStateUnreadable FsckKind = "state-unreadable" // refs/backups/state cannot be read
 	FsckUnknownLayout   FsckKind = "unknown-layout"   // refs/backups/state has a layout this build does not know
@@ -96,7 +97,10 @@ type FsckInput struct {
 	Refs map[string]string
 	// Exists says which commits are in the object store: at least those of
 	// Refs, and the snapshots of live backups whose ref is missing.
-	Exists  map[string]bool
+	Exists map[string]bool
+	// Damaged says, for snapshot commits of live backups with an object that
+	// is missing or cannot be read, what is wrong.
+	Damaged map[string]string
 	Indexes []gitstate.PrivateIndex // private index files, of any age
 	Locks   []gitstate.RefLock      // lock files of refs/backups/* and packed-refs, of any age
 	// Archives are the archive files the state names and those in the
@@ -225,6 +229,11 @@ func checkRefs(v *View, in FsckInput) []Finding {
 			f.Kind = FsckStaleRef
 			f.Message = fmt.Sprintf("backup %s is ARCHIVED but %s still exists", id, ref)
 			f.Repair = "none: the ref is dropped only once the archive is verified; keep it until then (it holds the content)"
+		case b != nil && in.Damaged[c] != "":
+			f.Kind = FsckDamagedSnapshot
+			f.Message = fmt.Sprintf("backup %s's snapshot %s cannot be read whole: %s", id, abbrevID(c, 12), in.Damaged[c])
+			f.Repair = "none: git fsck names every damaged object; fetch the snapshot from a clone that has it " +
+				"(git fetch <remote> " + ref + ":" + ref + "), or put the damaged objects back from a copy of the repository"
 		case b != nil:
 			continue // consistent
 		case other != nil && other.ID == "":

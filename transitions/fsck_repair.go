@@ -163,6 +163,17 @@ func (s *Store) fsckFacts(ctx context.Context, in *FsckInput) error {
 			}
 		}
 	}
+	if in.View != nil {
+		var checks []gitstate.SnapshotCheck
+		for _, b := range in.View.Backups {
+			if c, ok := refs[b.ID]; ok && c == b.Snapshot && b.Live() && in.Exists[c] {
+				checks = append(checks, gitstate.SnapshotCheck{Commit: c, Base: deref(b.Base)})
+			}
+		}
+		if in.Damaged, err = s.Repo.DamagedSnapshots(ctx, checks); err != nil {
+			return fmt.Errorf("fsck: %w", err)
+		}
+	}
 	if in.Indexes, err = s.Repo.PrivateIndexFiles(); err != nil {
 		return fmt.Errorf("fsck: %w", err)
 	}
