@@ -19,6 +19,9 @@ import (
 // the one whose state names it.
 var ErrArchiveMismatch = errors.New("archive holds another backup")
 
+// damagedArchiveHint is the way out of an archive that does not verify.
+const damagedArchiveHint = "nothing was written from it; run git backup fsck, and put a good copy of the archive in its place if you have one"
+
 // verifiedArchive reads an ARCHIVED backup's whole archive and checks it
 // (zstd checksum, every blob ID, the manifest) before anything is written
 // from it, and that it holds this very backup.
@@ -35,10 +38,10 @@ func (s *Store) verifiedArchive(ctx context.Context, b *Backup) (string, archive
 		return path, m, fmt.Errorf("backup %s: its archive %q is missing (run git backup fsck): %w", b.ID, path, err)
 	}
 	if err != nil {
-		return path, m, fmt.Errorf("backup %s: %w", b.ID, err)
+		return path, m, fmt.Errorf("backup %s: %w (%s)", b.ID, err, damagedArchiveHint)
 	}
 	if err := manifestMatches(b, m); err != nil {
-		return path, m, fmt.Errorf("backup %s: archive %q: %w", b.ID, path, err)
+		return path, m, fmt.Errorf("backup %s: archive %q: %w (%s)", b.ID, path, err, damagedArchiveHint)
 	}
 	return path, m, nil
 }
