@@ -137,7 +137,9 @@ func (s *Store) LoadLight(ctx context.Context) (*View, error) {
 	v := &View{State: st, byID: map[string]*Backup{}, bySnap: map[string]*Backup{}, store: s, cache: c, archDir: s.ArchiveDir()}
 	var need []*Backup
 	for snap, blob := range st.Notes {
-		if e := c.entries[blob]; e != nil {
+		// An entry is the fold of one note at one snapshot: the same bytes at
+		// another snapshot's path (a copied note) fold differently.
+		if e := c.entries[blob]; e != nil && e.Snapshot == snap {
 			cp := *e
 			v.add(&cp)
 			continue
