@@ -3,6 +3,8 @@ package transitions
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"hash/crc32"
 	"slices"
 	"strings"
 	"testing"
@@ -30,33 +32,45 @@ func sampleFoldCache() []byte {
 	return c.encode()
 }
 
-// FuzzDecodeFoldCache feeds the fold cache decoder arbitrary files. A cache
-// it accepts holds only values a fold can produce, and encodes to a file that
-// decodes to the same cache (encode, decode, encode is stable).
+// FuzzDecodeFoldCache feeds the fold cache decoder arbitrary files, each
+// both as it is (the checksum line must refuse it unless it happens to be
+// right) and sealed with a valid checksum, so the line parser behind it is
+// reached. A cache it accepts holds only values a fold can produce, and
+// encodes to a file that decodes to the same cache (encode, decode, encode is
+// stable).
 func FuzzDecodeFoldCache(f *testing.F) {
 	good := sampleFoldCache()
+	body := checkFoldCacheSum(good)
 	f.Add(good)
+	f.Add(body)
 	f.Add(good[:len(good)/2])
-	f.Add(bytes.Replace(good, []byte("0.25"), []byte("NaN"), 1))
-	f.Add(bytes.Replace(good, []byte("PENDING"), []byte("EXPLODED"), 1))
+	f.Add(bytes.Replace(body, []byte("0.25"), []byte("NaN"), 1))
+	f.Add(bytes.Replace(body, []byte("PENDING"), []byte("EXPLODED"), 1))
 	f.Add([]byte(foldCacheHeader + "\nstate\tx\ty\t\"\"\nn\ts\tb\t\"\\xff\"\t-1e308\n"))
 	f.Add([]byte(foldCacheHeader + "\n\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c := decodeFoldCache(data)
-		if c == nil {
-			return
-		}
-		checkFoldCacheSane(t, c)
-		enc := c.encode()
-		c2 := decodeFoldCache(enc)
-		if c2 == nil {
-			t.Fatalf("cache decoded from %q encodes to %q, which does not decode", data, enc)
-		}
-		checkFoldCacheSane(t, c2)
-		if enc2 := c2.encode(); !bytes.Equal(enc, enc2) {
-			t.Fatalf("encoding not stable:\n first %q\nsecond %q", enc, enc2)
+		for _, in := range [][]byte{data, sealFoldCache(data)} {
+			c := decodeFoldCache(in)
+			if c == nil {
+				continue
+			}
+			checkFoldCacheSane(t, c)
+			enc := c.encode()
+			c2 := decodeFoldCache(enc)
+			if c2 == nil {
+				t.Fatalf("cache decoded from %q encodes to %q, which does not decode", in, enc)
+			}
+			checkFoldCacheSane(t, c2)
+			if enc2 := c2.encode(); !bytes.Equal(enc, enc2) {
+				t.Fatalf("encoding not stable:\n first %q\nsecond %q", enc, enc2)
+			}
 		}
 	})
+}
+
+// sealFoldCache appends a valid checksum line to body.
+func sealFoldCache(body []byte) []byte {
+	return fmt.Appendf(slices.Clip(body), "%s%08x\n", foldCacheSum, crc32.Checksum(body, castagnoli))
 }
 
 func checkFoldCacheSane(t *testing.T, c *foldCache) {
