@@ -22,7 +22,31 @@ type catFile struct {
 	stdin io.WriteCloser
 	w     *bufio.Writer
 	r     *bufio.Reader
-	check bool // --batch-check: no contents
+	check bool        // --batch-check: no contents
+	errs  *tailBuffer // the process's stderr: why it stopped, when it did
+}
+
+// tailBuffer keeps the last few KiB written to it; safe for the goroutine
+// that copies a child's stderr and a reader after Wait.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > 4<<10 {
+		t.buf = t.buf[len(t.buf)-4<<10:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.buf))
 }
 
 // objectInfo is cat-file's answer about one object.
@@ -51,10 +75,12 @@ func startCatFile(r *Repo, check bool) (*catFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start git cat-file: %w", err)
 	}
+	errs := &tailBuffer{}
+	cmd.Stderr = errs
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start git cat-file: %w", err)
 	}
-	return &catFile{cmd: cmd, stdin: in, w: bufio.NewWriterSize(in, 64<<10), r: bufio.NewReaderSize(out, 64<<10), check: check}, nil
+	return &catFile{cmd: cmd, stdin: in, w: bufio.NewWriterSize(in, 64<<10), r: bufio.NewReaderSize(out, 64<<10), check: check, errs: errs}, nil
 }
 
 // broken ends a process whose stream is out of step; the next use starts a
@@ -107,11 +133,14 @@ func (c *catFile) request(names []string, fn func(i int, info objectInfo, conten
 		werr <- c.w.Flush()
 	}()
 	var rerr error
+	stopped := "" // the object git cat-file stopped at
 	for i, n := range names {
 		info, content, err := c.readAnswer(n)
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				// git cat-file stops when it cannot inflate an object.
+				// git cat-file stops when it cannot inflate an object (or
+				// read packed-refs); its stderr, read below, says which.
+				stopped = n
 				err = fmt.Errorf("read object %s: %w: %v", n, ErrObjectDamaged, err)
 			}
 			rerr = err
@@ -131,6 +160,9 @@ func (c *catFile) request(names []string, fn func(i int, info objectInfo, conten
 		_ = c.cmd.Process.Kill()
 		_ = c.cmd.Wait()
 		c.cmd = nil
+		if msg := c.errs.String(); stopped != "" && msg != "" {
+			rerr = fmt.Errorf("read object %s: %w", stopped, &GitError{Args: []string{"cat-file"}, Stderr: msg, Code: 128})
+		}
 	}
 	return rerr
 }
