@@ -126,3 +126,14 @@ func (r *Repo) root() string {
 }
 
 func trimNL(b []byte) string { return strings.TrimRight(string(b), "\n") }
+
+// IsDamage reports whether err comes from a damaged repository: a missing
+// or unreadable object, a damaged packed-refs or config file. Such an error
+// already says what to run; retrying later does not help.
+func IsDamage(err error) bool {
+	if errors.Is(err, ErrObjectMissing) || errors.Is(err, ErrObjectDamaged) {
+		return true
+	}
+	var ge *GitError
+	return errors.As(err, &ge) && damageHint(strings.TrimSpace(ge.Stderr)) != ""
+}

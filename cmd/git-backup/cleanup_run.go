@@ -130,9 +130,12 @@ func (a *App) runCleanup(ctx context.Context, s *transitions.Store, r cleanupRun
 	}
 	if !r.flags.NoReclaim && droppedRefs(res) {
 		rr, err := s.Repo.Reclaim(ctx, gitstate.ReclaimOptions{Grace: grace})
-		if err != nil {
-			a.note("reclaim: %v (the space is freed by the next git gc)", err)
-		} else {
+		switch {
+		case err != nil && gitstate.IsDamage(err):
+			a.note("%v", err) // says what to run; git gc would fail the same way
+		case err != nil:
+			a.note("%v (the space is freed by the next git gc)", err)
+		default:
 			out.Reclaim = &rr
 			out.BytesFreed += max(rr.BytesFreed, 0)
 		}
