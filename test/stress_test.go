@@ -152,7 +152,8 @@ var (
 // a bare remote to which a second clone pushes its own backups, and a reader
 // reading the state the way a person would. Afterwards every user command
 // that exited 0 must have its event in its backup's log, and no other event
-// in the user's name may be there; every exit code must be one the command
+// in the user's name may be there; every move or autosave the hooks and the
+// monitor reported must be there too; every exit code must be one the command
 // documents; no read of the state may have failed; fsck (git's and
 // git-backup's) must be clean; the hooks never made git fail; nothing
 // panicked. GIT_BACKUP_STRESS_TIME, GIT_BACKUP_STRESS_WORKERS and
@@ -166,7 +167,7 @@ func TestConcurrencyStress(t *testing.T) {
 	if v := os.Getenv("GIT_BACKUP_STRESS_SEED"); v != "" {
 		seed, _ = strconv.ParseUint(v, 10, 64)
 	}
-	t.Logf("seed %d (GIT_BACKUP_STRESS_SEED=%d reruns the same choices), %v, %d user workers", seed, seed, duration, workers)
+	t.Logf("seed %d (GIT_BACKUP_STRESS_SEED=%d reruns the same choices; the timing differs), %v, %d user workers", seed, seed, duration, workers)
 
 	env := e2eEnv(t)
 	root := t.TempDir()
