@@ -148,7 +148,7 @@ var (
 // pushes (the installed hooks fire for real), the monitor (one cycle a
 // second, autosave on, the clock 23 hours ahead so its time policies move
 // backups), several users creating, pinning, unpinning, moving, confirming,
-// showing and listing their own backups, a syncer exchanging the state with
+// archiving, unarchiving, showing and listing their own backups, a syncer exchanging the state with
 // a bare remote to which a second clone pushes its own backups, and a reader
 // reading the state the way a person would. Afterwards every user command
 // that exited 0 must have its event in its backup's log, and no other event
@@ -331,9 +331,9 @@ func TestConcurrencyStress(t *testing.T) {
 				id := mine[rng.IntN(len(mine))]
 				reason := fmt.Sprintf("%s op %d", who, n)
 				switch r := rng.IntN(20); {
-				case r < 9:
+				case r < 7:
 					kind := "pin"
-					if r >= 5 {
+					if r >= 4 {
 						kind = "unpin"
 					}
 					s.op(kind)
@@ -349,12 +349,12 @@ func TestConcurrencyStress(t *testing.T) {
 					} else if res.Changed {
 						s.expect(id, kind)
 					}
-				case r < 15:
+				case r < 13:
 					args := []string{"transition", id, "pending"}
 					switch {
-					case r == 14:
+					case r == 12:
 						args = []string{"transition", id, "cleanable"}
-					case r >= 12:
+					case r >= 10:
 						args = []string{"confirm", id}
 					}
 					if args[0] == "confirm" {
@@ -374,6 +374,56 @@ func TestConcurrencyStress(t *testing.T) {
 						continue
 					}
 					s.expect(id, "move:"+res.State+":"+reason)
+				case r == 13:
+					// Archive now (a CLEANABLE one; the others are refused),
+					// racing the monitor's archives and reclaims.
+					s.op("archive")
+					c := backup("archive", "--yes", "--json", id)
+					if c.code != 0 {
+						continue
+					}
+					var res struct {
+						Result *struct {
+							Moves []struct {
+								ID     string `json:"id"`
+								To     string `json:"to"`
+								Reason string `json:"reason"`
+							} `json:"moves"`
+						} `json:"result"`
+					}
+					if err := json.Unmarshal([]byte(c.stdout), &res); err != nil || res.Result == nil {
+						s.failf("archive --json printed no result (%v): %s\n%s", err, c, c.stdout)
+						continue
+					}
+					for _, m := range res.Result.Moves {
+						s.op("archive (archived)")
+						s.expect(m.ID, "move:"+m.To+":"+m.Reason)
+					}
+				case r == 14:
+					// Bring an archived one back. Only its user unarchives it,
+					// so what show says holds until then.
+					c := s.run(who, repo, onlyZero, bin, "show", "--json", id)
+					var b struct {
+						State string `json:"state"`
+					}
+					if c.code != 0 || json.Unmarshal([]byte(c.stdout), &b) != nil || b.State != "ARCHIVED" {
+						continue
+					}
+					s.op("unarchive")
+					c = backup("unarchive", "--json", id)
+					if c.code != 0 {
+						continue
+					}
+					var res struct {
+						State   string `json:"state"`
+						Archive string `json:"archive"`
+					}
+					if err := json.Unmarshal([]byte(c.stdout), &res); err != nil {
+						s.failf("unarchive --json printed no JSON: %v\n%s\n%s", err, c, c.stdout)
+						continue
+					}
+					s.op("unarchive (unarchived)")
+					s.expect(id, "move:"+res.State+":unarchived from "+res.Archive)
 				case r < 18:
 					s.op("show")
 					c := s.run(who, repo, onlyZero, bin, "show", "--json", id)
