@@ -171,45 +171,65 @@ func (s *Store) saveWorkFirst(ctx context.Context, b *Backup, work gitstate.Work
 }
 
 // targetDir makes sure to (made absolute) is a new or empty directory, and
-// creates it when missing.
-func targetDir(b *Backup, to string) (string, error) {
-	dir, err := filepath.Abs(to)
+// creates it when missing (created is then true).
+func targetDir(b *Backup, to string) (dir string, created bool, err error) {
+	dir, err = filepath.Abs(to)
 	if err != nil {
-		return "", fmt.Errorf("restore %s: %w", b.ID, err)
+		return "", false, fmt.Errorf("restore %s: %w", b.ID, err)
 	}
 	ents, err := os.ReadDir(dir)
 	switch {
 	case os.IsNotExist(err):
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", fmt.Errorf("restore %s: %w", b.ID, err)
+			return "", false, fmt.Errorf("restore %s: %w", b.ID, err)
 		}
+		created = true
 	case err != nil:
-		return "", fmt.Errorf("restore %s: %w", b.ID, err)
+		return "", false, fmt.Errorf("restore %s: %w", b.ID, err)
 	case len(ents) > 0:
-		return "", fmt.Errorf("restore %s: %w: %q is not empty (choose a new or empty directory)", b.ID, ErrRefused, dir)
+		return "", false, fmt.Errorf("restore %s: %w: %q is not empty (choose a new or empty directory)", b.ID, ErrRefused, dir)
 	}
-	return dir, nil
+	return dir, created, nil
 }
 
 // restoreTo writes the snapshot into a new or empty directory.
 func (s *Store) restoreTo(ctx context.Context, b *Backup, o RestoreOptions, res RestoreResult) (RestoreResult, error) {
-	dir, err := targetDir(b, o.To)
+	dir, created, err := targetDir(b, o.To)
 	if err != nil {
 		return res, err
 	}
 	files, err := s.Repo.TreeFiles(ctx, b.Tree, o.Paths)
 	if err != nil {
+		clearDir(dir, created)
 		return res, fmt.Errorf("restore %s: %w", b.ID, err)
 	}
 	if len(files) == 0 {
 		return res, nil
 	}
 	if err := s.Repo.CheckoutTree(ctx, b.Tree, gitstate.CheckoutOptions{Paths: files, Prefix: dir}); err != nil {
+		// A snapshot that cannot be read whole leaves no half-written
+		// directory behind: the directory was new or empty.
+		clearDir(dir, created)
 		return res, fmt.Errorf("restore %s: %w", b.ID, err)
 	}
 	res.Written, res.To = files, dir
 	s.Repo.TouchAccess(b.ID, s.now())
 	return res, nil
+}
+
+// clearDir removes what a failed restore --to wrote into dir, which it
+// found empty, and dir itself when the restore created it.
+func clearDir(dir string, created bool) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
+	if created {
+		os.Remove(dir)
+	}
 }
 
 // literal turns paths into pathspecs that match exactly those paths.

@@ -231,7 +231,7 @@ func (s *Store) restoreArchived(ctx context.Context, b *Backup, o RestoreOptions
 // the base's files (when the base still exists) except those the backup
 // changed or deleted, then the backup's changed files from the archive.
 func (s *Store) restoreArchivedTo(ctx context.Context, b *Backup, o RestoreOptions, res RestoreResult, path, baseTree string, sel archivedSelection) (RestoreResult, error) {
-	dir, err := targetDir(b, o.To)
+	dir, created, err := targetDir(b, o.To)
 	if err != nil {
 		return res, err
 	}
@@ -240,6 +240,7 @@ func (s *Store) restoreArchivedTo(ctx context.Context, b *Backup, o RestoreOptio
 	if baseTree != "" {
 		files, err := s.Repo.TreeFiles(ctx, baseTree, o.Paths)
 		if err != nil {
+			clearDir(dir, created)
 			return res, fmt.Errorf("restore %s: %w", b.ID, err)
 		}
 		for _, f := range files {
@@ -250,12 +251,14 @@ func (s *Store) restoreArchivedTo(ctx context.Context, b *Backup, o RestoreOptio
 	}
 	if len(fromBase) > 0 {
 		if err := s.Repo.CheckoutTree(ctx, baseTree, gitstate.CheckoutOptions{Paths: fromBase, Prefix: dir}); err != nil {
+			clearDir(dir, created)
 			return res, fmt.Errorf("restore %s: %w", b.ID, err)
 		}
 	}
 	fromArchive := filePaths(sel.files)
 	if len(fromArchive) > 0 {
 		if err := archive.Extract(ctx, path, dir, archive.ExtractOptions{Paths: fromArchive}); err != nil {
+			clearDir(dir, created)
 			return res, fmt.Errorf("restore %s: %w", b.ID, err)
 		}
 	}
