@@ -125,8 +125,8 @@ func (s *stressRun) run(who, dir string, ok []int, name string, args ...string) 
 	if !slices.Contains(ok, c.code) {
 		s.failf("unexpected exit code (want one of %v): %s", ok, c)
 	}
-	if strings.Contains(c.stderr, "panic:") {
-		s.failf("panic: %s", c)
+	if strings.Contains(c.stderr, "panic:") || strings.Contains(c.stderr, "DATA RACE") {
+		s.failf("panic or data race: %s", c)
 	}
 	return c
 }
@@ -725,7 +725,7 @@ func TestConcurrencyStress(t *testing.T) {
 	if hookErrors != s.hookFailures {
 		s.failf("the hooks failed %d time(s) (git's output says), hooks.log explains %d", s.hookFailures, hookErrors)
 	}
-	if strings.Contains(monErr.String(), "panic") {
+	if strings.Contains(monErr.String(), "panic") || strings.Contains(monErr.String(), "DATA RACE") {
 		s.failf("monitor stderr:\n%s", monErr.String())
 	}
 
