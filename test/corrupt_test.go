@@ -838,6 +838,12 @@ func runCorruptCase(t *testing.T, c *corruptCase, d damage, names []string, tall
 			continue
 		}
 		tally.failures++
+		if cmd.name == "restore" {
+			if _, err := os.Stat(filepath.Join(c.root, "restored-restore")); err == nil {
+				tally.wrongAnswers++
+				t.Errorf("wrong answer: a failed restore --to left its directory behind: %s", line)
+			}
+		}
 		out := stdout + stderr
 		named := containsAny(out, names)
 		hinted := containsAny(out, d.hints)
