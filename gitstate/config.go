@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 )
 
@@ -14,6 +15,7 @@ type ConfigEntry struct {
 	Scope string
 	Key   string // lower-cased section and name, as git prints it
 	Value string
+	File  string // the file it was read from, when it came from a file
 }
 
 // ReadConfig returns every config value visible in the repository, in git's
@@ -25,7 +27,7 @@ func (r *Repo) ReadConfig(ctx context.Context) ([]ConfigEntry, error) {
 // ReadConfigAt is ReadConfig for the repository that contains dir, without
 // opening it first, so a command can read config while it opens the repository.
 func ReadConfigAt(ctx context.Context, dir string) ([]ConfigEntry, error) {
-	out, err := git(ctx, runOpts{dir: dir, readOnly: true}, "config", "-z", "--list", "--show-scope")
+	out, err := git(ctx, runOpts{dir: dir, readOnly: true}, "config", "-z", "--list", "--show-scope", "--show-origin")
 	if err != nil {
 		var ge *GitError
 		if errors.As(err, &ge) && ge.Code == 1 && strings.TrimSpace(ge.Stderr) == "" {
@@ -33,19 +35,31 @@ func ReadConfigAt(ctx context.Context, dir string) ([]ConfigEntry, error) {
 		}
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return parseConfigList(out)
+	es, err := parseConfigList(out)
+	for i := range es {
+		if es[i].File != "" && !filepath.IsAbs(es[i].File) {
+			if abs, err := filepath.Abs(filepath.Join(dir, es[i].File)); err == nil {
+				es[i].File = abs
+			}
+		}
+	}
+	return es, err
 }
 
-// parseConfigList parses `git config -z --list --show-scope`: records of
-// "scope\0key\nvalue\0" (a key without value has no newline).
+// parseConfigList parses `git config -z --list --show-scope --show-origin`:
+// records of "scope\0origin\0key\nvalue\0" (a key without value has no
+// newline; the origin of a file is "file:<path>").
 func parseConfigList(out []byte) ([]ConfigEntry, error) {
 	var es []ConfigEntry
 	recs := bytes.Split(out, []byte{0})
-	for i := 0; i+1 < len(recs); i += 2 {
+	for i := 0; i+2 < len(recs); i += 3 {
 		scope := string(recs[i])
-		kv := string(recs[i+1])
-		k, v, _ := strings.Cut(kv, "\n")
-		es = append(es, ConfigEntry{Scope: scope, Key: k, Value: v})
+		file, _ := strings.CutPrefix(string(recs[i+1]), "file:")
+		if !bytes.HasPrefix(recs[i+1], []byte("file:")) {
+			file = ""
+		}
+		k, v, _ := strings.Cut(string(recs[i+2]), "\n")
+		es = append(es, ConfigEntry{Scope: scope, Key: k, Value: v, File: file})
 	}
 	return es, nil
 }

@@ -20,6 +20,7 @@ const ScopeDefault = "default"
 type ValueError struct {
 	Key     string // canonical name
 	Scope   string // local, global, system, worktree, command; "" for a value not yet in config
+	File    string // the config file it is in, when known
 	Value   string
 	Want    string // what is valid, as the end of "must be …"
 	Default string
@@ -29,7 +30,11 @@ func (e *ValueError) Error() string {
 	if e.Scope == "" {
 		return fmt.Sprintf("%s = %q: must be %s (default %s)", e.Key, e.Value, e.Want, quoteEmpty(e.Default))
 	}
-	return fmt.Sprintf("%s = %q in %s: must be %s (%s)", e.Key, e.Value, ScopeName(e.Scope), e.Want, fixHint(e.Scope, e.Key, e.Default))
+	where := ScopeName(e.Scope)
+	if e.File != "" {
+		where += " " + e.File
+	}
+	return fmt.Sprintf("%s = %q in %s: must be %s (%s)", e.Key, e.Value, where, e.Want, fixHint(e.Scope, e.Key, e.Default))
 }
 
 // Unwrap makes errors.Is(err, ErrInvalidConfig) true.
@@ -70,6 +75,7 @@ type Setting struct {
 	Key   *Key
 	Value string // the winning config value, or the key's default
 	Scope string // the winning entry's scope, or ScopeDefault
+	File  string // the winning entry's file, when known
 }
 
 // Effective returns every key's effective setting, in Keys order: the last
@@ -84,7 +90,7 @@ func Effective(entries []gitstate.ConfigEntry) []Setting {
 	out := make([]Setting, 0, len(Keys))
 	for _, k := range Keys {
 		if e, ok := last[k]; ok {
-			out = append(out, Setting{Key: k, Value: e.Value, Scope: e.Scope})
+			out = append(out, Setting{Key: k, Value: e.Value, Scope: e.Scope, File: e.File})
 		} else {
 			out = append(out, Setting{Key: k, Value: k.Default(), Scope: ScopeDefault})
 		}
@@ -136,7 +142,7 @@ func loadPolicy(entries []gitstate.ConfigEntry) (Policy, []error) {
 		v, ok := s.Key.parse(s.Value)
 		if !ok {
 			bad[s.Key] = true
-			errs = append(errs, &ValueError{Key: s.Key.Name, Scope: s.Scope, Value: s.Value, Want: s.Key.Range(), Default: s.Key.Default()})
+			errs = append(errs, &ValueError{Key: s.Key.Name, Scope: s.Scope, File: s.File, Value: s.Value, Want: s.Key.Range(), Default: s.Key.Default()})
 			continue
 		}
 		s.Key.set(&p, v)
@@ -175,7 +181,7 @@ func CheckConfig(entries []gitstate.ConfigEntry) []Problem {
 		}
 		if _, ok := k.parse(e.Value); !ok {
 			ps = append(ps, Problem{Key: k.Name, Scope: e.Scope, Value: e.Value,
-				Err: &ValueError{Key: k.Name, Scope: e.Scope, Value: e.Value, Want: k.Range(), Default: k.Default()}})
+				Err: &ValueError{Key: k.Name, Scope: e.Scope, File: e.File, Value: e.Value, Want: k.Range(), Default: k.Default()}})
 		}
 	}
 	_, errs := loadPolicy(entries)
