@@ -205,6 +205,8 @@ type damage struct {
 	// mustFail are the commands that must not succeed (they would print a
 	// wrong answer): "diff", "restore", "fsck".
 	mustFail []string
+	// allNames asks a failing command to print every name, not one of them.
+	allNames bool
 	// quiet marks damage to derived files git-backup rebuilds: every command
 	// must work as on the undamaged fixture and list the same states.
 	quiet bool
@@ -428,37 +430,37 @@ func corruptDamages() []damage {
 	// 5. Configuration with garbage.
 	cfg := func(name string, hints []string, do func(c *corruptCase) []string) damage {
 		return damage{group: "config", name: name, target: rolePending, damaged: allRoles, hints: hints,
-			mustFail: []string{"fsck", "monitor"}, apply: do}
+			mustFail: []string{"fsck", "monitor"}, apply: do, allNames: true}
 	}
 	ds = append(ds,
 		cfg("repo-config-broken-line", []string{"line"}, func(c *corruptCase) []string {
 			p := filepath.Join(c.gitDir, "config")
 			b, _ := os.ReadFile(p)
 			c.writeOver(p, append(b, []byte("[backup\n\tpendingTimeout = 7d\n")...))
-			return []string{".git/config"}
+			return []string{".git/config", "bad config line"}
 		}),
 		cfg("global-config-garbage", []string{"line"}, func(c *corruptCase) []string {
 			home := envValue(c.env, "HOME")
 			p := filepath.Join(home, ".gitconfig")
 			b, _ := os.ReadFile(p)
 			c.writeOver(p, append(b, []byte("\x00\x01\xfe garbage = [[[\n")...))
-			return []string{p}
+			return []string{p, "bad config line"}
 		}),
 		cfg("repo-key-invalid-duration", hintsConfig, func(c *corruptCase) []string {
 			c.git("config", "backup.pendingTimeout", "banana")
-			return []string{"backup.pendingTimeout"}
+			return []string{"backup.pendingTimeout", filepath.Join(c.gitDir, "config"), "1m to 3650d"}
 		}),
 		cfg("repo-key-out-of-range", hintsConfig, func(c *corruptCase) []string {
 			c.git("config", "backup.autoCleanupConfidence", "7")
-			return []string{"backup.autoCleanupConfidence"}
+			return []string{"backup.autoCleanupConfidence", filepath.Join(c.gitDir, "config"), "from 0 to 1"}
 		}),
 		cfg("repo-key-unknown-strategy", hintsConfig, func(c *corruptCase) []string {
 			c.git("config", "backup.cleanupStrategy", "sideways")
-			return []string{"backup.cleanupStrategy"}
+			return []string{"backup.cleanupStrategy", filepath.Join(c.gitDir, "config"), "oldest_first, largest_first, confidence_based"}
 		}),
 		cfg("global-key-invalid", hintsConfig, func(c *corruptCase) []string {
 			c.git("config", "--global", "backup.minAge", "-3 parsecs")
-			return []string{"backup.minAge"}
+			return []string{"backup.minAge", filepath.Join(envValue(c.env, "HOME"), ".gitconfig"), "1m to 30d"}
 		}),
 	)
 	// git-backup's own files under <git common dir>/backup/: derived data is
@@ -846,6 +848,9 @@ func runCorruptCase(t *testing.T, c *corruptCase, d damage, names []string, tall
 		}
 		out := stdout + stderr
 		named := containsAny(out, names)
+		if d.allNames {
+			named = containsAll(out, names)
+		}
 		hinted := containsAny(out, d.hints)
 		if named && hinted {
 			tally.named++
@@ -871,6 +876,15 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, x := range subs {
+		if !strings.Contains(s, x) {
+			return false
+		}
+	}
+	return true
 }
 
 func clip(s string) string {
