@@ -40,7 +40,7 @@ func (r *Repo) UpdateRefs(ctx context.Context, msg string, ups []RefUpdate) erro
 	}
 	var b strings.Builder
 	b.WriteString("start\n")
-	for _, u := range ups {
+	for _, u := range crashOrder(ups) {
 		old := u.Old
 		if old == "" {
 			old = ZeroID
@@ -66,6 +66,34 @@ func (r *Repo) UpdateRefs(ctx context.Context, msg string, ups []RefUpdate) erro
 		return fmt.Errorf("update refs: %w: %s%s", ErrConflict, strings.TrimSpace(ge.Stderr), hint)
 	}
 	return fmt.Errorf("update refs: %w", err)
+}
+
+// crashOrder orders a transaction's updates for a process killed while git
+// commits it: git's files backend renames the lock files into place one by
+// one, in the order given, and deletes refs after every update. So every ref
+// the new state names is created before refs/backups/state moves, and the
+// refs it no longer needs go after it: a crash in between leaves a snapshot
+// ref without a note or a ref the state dropped (both found by fsck, and the
+// content kept), never a live backup without its ref.
+func crashOrder(ups []RefUpdate) []RefUpdate {
+	out := make([]RefUpdate, 0, len(ups))
+	rank := func(u RefUpdate) int {
+		switch {
+		case u.New == "":
+			return 2
+		case u.Name == StateRef:
+			return 1
+		}
+		return 0
+	}
+	for r := range 3 {
+		for _, u := range ups {
+			if rank(u) == r {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
 }
 
 // isConflict recognises git's messages for a lost compare-and-swap or a ref

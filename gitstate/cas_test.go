@@ -171,3 +171,21 @@ func TestUpdateRefs_lockFileSaysHowItGoes(t *testing.T) {
 		t.Fatalf("err %v: want a conflict that says how the lock file goes", err)
 	}
 }
+
+func TestCrashOrder(t *testing.T) {
+	ups := []RefUpdate{
+		{Name: StateRef, Old: "a", New: "b"},
+		{Name: SnapshotRef("x"), Old: "c"},           // dropped
+		{Name: SnapshotRef("y"), New: "d"},           // created
+		{Name: SnapshotRef("z"), Old: "e", New: "e"}, // checked
+		{Name: RemotesPrefix + "origin/state", New: "f"},
+	}
+	var got []string
+	for _, u := range crashOrder(ups) {
+		got = append(got, u.Name)
+	}
+	want := []string{SnapshotRef("y"), SnapshotRef("z"), RemotesPrefix + "origin/state", StateRef, SnapshotRef("x")}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("order\n got %q\nwant %q", got, want)
+	}
+}
