@@ -225,6 +225,10 @@ func checkRefs(v *View, in FsckInput) []Finding {
 			f.Kind = FsckStaleRef
 			f.Message = fmt.Sprintf("backup %s is ARCHIVED but %s still exists: %s", id, ref, KeptLocally(b, true, in.Self))
 			f.Repair = "none: the archive was written by the clone that archived it; git backup fetch drops the ref once the integration branch covers its changes; to drop it now, git update-ref -d " + ref + " " + c
+		case b != nil && b.State == Archived && archiveHolds(in.Archives, b):
+			f.Kind, f.Action = FsckStaleRef, RepairDropRef
+			f.Message = fmt.Sprintf("backup %s is ARCHIVED and its archive verifies, but %s still exists (left by an interrupted archive or unarchive)", id, ref)
+			f.Repair = "drop the ref: the verified archive holds the content"
 		case b != nil && b.State == Archived:
 			f.Kind = FsckStaleRef
 			f.Message = fmt.Sprintf("backup %s is ARCHIVED but %s still exists", id, ref)
@@ -313,6 +317,16 @@ func checkNotes(v *View, in FsckInput) []Finding {
 		fs = append(fs, f)
 	}
 	return fs
+}
+
+// archiveHolds reports whether the archive an ARCHIVED backup names was read
+// and verified and holds that backup's snapshot.
+func archiveHolds(af *ArchiveFacts, b *Backup) bool {
+	if af == nil || b.Archive == nil {
+		return false
+	}
+	f, ok := af.Recorded[*b.Archive]
+	return ok && f.Exists && f.Err == nil && f.ID == b.ID && f.Snapshot == b.Snapshot
 }
 
 // createdElsewhere reports whether another clone than self took b, as its

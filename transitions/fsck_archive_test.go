@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/git-backup/git-backup/archive"
+	"github.com/git-backup/git-backup/gitstate"
 )
 
 // uaAge makes a file look two hours old.
@@ -245,5 +246,44 @@ func TestFsckArchive_archiveInTheArchiveDirIsFoundWhenTheRecordedPathIsGone(t *t
 	}
 	if _, err := archive.Verify(moved); err != nil {
 		t.Fatalf("the archive is gone: %v", err)
+	}
+}
+
+// A process killed after git moved refs/backups/state to ARCHIVED but before
+// it deleted the snapshot ref (git deletes refs after every update of a
+// transaction) leaves both: the verified archive holds the content, so
+// --repair drops the ref.
+func TestFsckArchive_refLeftBesideAVerifiedArchiveIsDropped(t *testing.T) {
+	dir, s, b := uaBackup(t)
+	path := uaArchive(t, s, b.ID)
+	storeGit(t, dir, "update-ref", gitstate.SnapshotRef(b.ID), b.Snapshot)
+	if _, got := uaFsck(t, s, false); !slices.Equal(got, []string{"stale-ref " + b.ID + " drop-ref"}) {
+		t.Fatalf("findings %q", got)
+	}
+	if res, got := uaFsck(t, s, true); !res.OK() {
+		t.Fatalf("after repair: %q", got)
+	}
+	if out := storeGit(t, dir, "for-each-ref", gitstate.SnapshotRef(b.ID)); out != "" {
+		t.Fatalf("ref still there: %s", out)
+	}
+	if _, err := archive.Verify(path); err != nil {
+		t.Fatal(err)
+	}
+	if after := uaLoad(t, s, b.ID); after.State != Archived {
+		t.Fatalf("state %s", after.State)
+	}
+}
+
+func TestFsckArchive_refBesideADamagedArchiveIsKept(t *testing.T) {
+	dir, s, b := uaBackup(t)
+	path := uaArchive(t, s, b.ID)
+	storeGit(t, dir, "update-ref", gitstate.SnapshotRef(b.ID), b.Snapshot)
+	uaMust(t, os.WriteFile(path, []byte("not an archive"), 0o600), "damage")
+	res, got := uaFsck(t, s, true)
+	if !slices.Contains(got, "stale-ref "+b.ID) || res.OK() {
+		t.Fatalf("findings %q", got)
+	}
+	if out := storeGit(t, dir, "for-each-ref", gitstate.SnapshotRef(b.ID)); out == "" {
+		t.Fatal("the ref, the only good copy, was dropped")
 	}
 }
