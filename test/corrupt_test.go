@@ -205,6 +205,8 @@ type damage struct {
 	// mustFail are the commands that must not succeed (they would print a
 	// wrong answer): "diff", "restore", "fsck".
 	mustFail []string
+	// extra commands run after corruptCommands for this damage alone.
+	extra []corruptCommand
 	// allNames asks a failing command to print every name, not one of them.
 	allNames bool
 	// quiet marks damage to derived files git-backup rebuilds: every command
@@ -494,6 +496,14 @@ func corruptDamages() []damage {
 		own("sync-garbage", "sync.json", garbage),
 		own("config-history-garbage", "config-history.jsonl", garbage),
 		own("pushes-garbage", "pushes.jsonl", garbage),
+		damage{group: "backup-files", name: "registry-garbage", target: rolePending, quiet: true,
+			extra: []corruptCommand{{"monitor-all", []string{"monitor", "--once", "--all"}}},
+			apply: func(c *corruptCase) []string {
+				for _, v := range []string{"\x01not a path\x7f", filepath.Join(c.root, "gone"), c.dir} {
+					c.git("config", "--global", "--add", "backup.repo", v)
+				}
+				return []string{"backup.repo"}
+			}},
 	)
 	return ds
 }
@@ -788,7 +798,7 @@ func runCorruptCase(t *testing.T, c *corruptCase, d damage, names []string, tall
 	if d.target == roleCovered || d.target == roleCleanable {
 		toArchive = d.target
 	}
-	for _, cmd := range corruptCommands {
+	for _, cmd := range slices.Concat(corruptCommands, d.extra) {
 		if cmd.name == "unarchive" && d.target != roleArchived {
 			continue
 		}
