@@ -4,12 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/git-backup/git-backup/gitstate"
 )
 
-// pushTries bounds push attempts: a rejected push fetches, merges and tries again.
-const pushTries = 3
+// pushTries bounds push attempts: a rejected push fetches, merges and tries
+// again, after a random pause that grows from pushBackoff, so that clones
+// pushing at the same moment fall out of step instead of rejecting each other
+// again (with 3 tries and no pause, a clone racing a peer that pushed several
+// times a second gave up in most syncs).
+const (
+	pushTries   = 6
+	pushBackoff = 50 * time.Millisecond
+)
 
 // FetchResult is what Fetch did.
 type FetchResult struct {
@@ -58,6 +67,7 @@ type PushResult struct {
 // or DELETED here.
 func (s *Store) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 	res := &PushResult{Remote: o.Remote, Pushed: []string{}, Deleted: []string{}, Merges: []*MergeResult{}}
+	backoff := pushBackoff
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
 		req, err := s.pushRequest(ctx, o)
@@ -80,7 +90,13 @@ func (s *Store) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 		if attempt >= pushTries {
 			return nil, fmt.Errorf("%w: push to %q rejected %d times (the remote's state keeps moving; run git backup sync again)", ErrGaveUp, o.Remote, attempt)
 		}
-		s.log().Info("push rejected: fetching and merging", "remote", o.Remote, "attempt", attempt)
+		s.log().Info("push rejected: fetching and merging", "remote", o.Remote, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(backoff/2 + rand.N(backoff)):
+		}
+		backoff = min(2*backoff, time.Second)
 		f, err := s.Repo.FetchBackups(ctx, o.Remote)
 		if err != nil {
 			return nil, err
