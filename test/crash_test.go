@@ -141,6 +141,7 @@ type crashWorld struct {
 	creator        map[string]string // backup ID → clone that took it
 	trialNo        int
 	op             string
+	shares         bool // the trial's operation talks to the remote
 	lastCmd        string
 	nfiles         int
 	restoreTargets int
@@ -182,6 +183,7 @@ func newCrashWorld(t *testing.T, seed uint64) *crashWorld {
 		t.Fatal(err)
 	}
 	w.selfClone = strings.TrimSpace(string(id))
+	w.checkNotes(w.repo, w.revParse(w.repo, "refs/backups/state")) // who took which backup
 	return w
 }
 
@@ -473,7 +475,7 @@ func crashOps() []*crashOp {
 
 // trial prepares one operation, runs it and kills it, then checks.
 func (w *crashWorld) trial(trial int, op *crashOp) {
-	w.trialNo, w.op, w.lastCmd = trial, op.name, ""
+	w.trialNo, w.op, w.lastCmd, w.shares = trial, op.name, "", op.shares
 	st := w.stats[op.name]
 	if st == nil {
 		st = &crashOpStats{exits: map[int]int{}, repairs: map[string]int{}}
@@ -682,7 +684,7 @@ func (w *crashWorld) check(before crashState, c *crashCtx, st *crashOpStats) {
 	w.checkNotes(w.repo, tip)
 	// (c) the audit log intact: the old tip is in the new history.
 	w.checkHistory(w.repo, before.tip, tip)
-	if rt := w.revParse(w.remote, "refs/backups/state"); rt != "" || before.remoteTip != "" {
+	if rt := w.revParse(w.remote, "refs/backups/state"); w.shares && (rt != "" || before.remoteTip != "") {
 		if rt == "" {
 			w.violation("the remote's refs/backups/state is gone (it was %s)", before.remoteTip)
 		} else {
@@ -692,6 +694,9 @@ func (w *crashWorld) check(before crashState, c *crashCtx, st *crashOpStats) {
 	}
 	// The remote's state as fetched: readable too.
 	for _, line := range strings.Fields(w.must(w.repo, "git", "for-each-ref", "--format=%(refname)", "refs/backups/remotes/")) {
+		if !w.shares {
+			break // only sync, push and fetch change it
+		}
 		if strings.HasSuffix(line, "/state") {
 			if rt := w.revParse(w.repo, line); rt == "" {
 				w.violation("%s does not resolve to a commit", line)
