@@ -30,7 +30,9 @@ import (
 // every trial it checks that every backup not DELETED still has its content
 // (a snapshot ref or a verified archive), that the state and its audit log are
 // whole, that no backup vanished or moved other than by a legal move, and that
-// fsck --repair leaves fsck clean. GIT_BACKUP_CRASH_SEED reruns a seed;
+// fsck --repair leaves fsck clean. GIT_BACKUP_CRASH_SEED reruns a seed (the
+// same operations, fixtures and delays; where a kill lands in the work still
+// depends on the machine's speed);
 // GIT_BACKUP_CRASH_TRIALS sets the number of kill attempts; on a failure,
 // GIT_BACKUP_CRASH_KEEP=DIR keeps the repositories there.
 func TestCrashTrials(t *testing.T) {
