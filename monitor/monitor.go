@@ -49,8 +49,9 @@ type Options struct {
 
 // Run serves the repositories until ctx is cancelled (then it finishes the
 // move in hand and returns nil) or, with Once, for one cycle. A cycle that
-// fails is logged and the loop goes on. It returns an error only when no
-// repository can be served (another monitor holds the lock).
+// fails is logged and the loop goes on. It returns an error when no
+// repository can be served (another monitor holds the lock) and, with Once,
+// when a cycle failed: a script running one cycle must see it.
 func Run(ctx context.Context, o Options) error {
 	if o.Clock == nil {
 		o.Clock = RealClock{}
@@ -96,16 +97,23 @@ func Run(ctx context.Context, o Options) error {
 	for {
 		now := o.Clock.Now()
 		wait := time.Duration(0)
+		var failed []error
 		for _, r := range rs {
 			if ctx.Err() != nil {
 				return nil
 			}
-			d := r.runCycle(ctx, work, now)
+			d, err := r.runCycle(ctx, work, now)
+			if err != nil {
+				failed = append(failed, fmt.Errorf("monitor cycle in %s: %w", repoName(r.s), err))
+			}
 			if wait == 0 || d < wait {
 				wait = d
 			}
 		}
-		if o.Once || ctx.Err() != nil {
+		if o.Once {
+			return errors.Join(failed...)
+		}
+		if ctx.Err() != nil {
 			return nil
 		}
 		select {
@@ -164,14 +172,15 @@ func repoName(s *transitions.Store) string {
 }
 
 // runCycle runs one cycle, records its outcome in monitor.json and returns
-// how long to wait before the next one.
-func (r *repoLoop) runCycle(stop, work context.Context, now time.Time) time.Duration {
+// how long to wait before the next one, and why the cycle failed.
+func (r *repoLoop) runCycle(stop, work context.Context, now time.Time) (time.Duration, error) {
 	p := r.s.Policy
 	wait := p.CheckInterval
 	if wait <= 0 {
 		wait = time.Minute
 	}
 	outcome := "ok"
+	var cycleErr error
 	if _, err := os.Stat(r.s.Repo.CommonDir); err != nil {
 		r.log.Warn("repository vanished; skipped", "err", err)
 		outcome = "vanished"
@@ -180,7 +189,7 @@ func (r *repoLoop) runCycle(stop, work context.Context, now time.Time) time.Dura
 		outcome = "paused"
 	} else if err := r.safeCycle(stop, work, now); err != nil {
 		r.log.Error("cycle failed", "err", err)
-		outcome = err.Error()
+		outcome, cycleErr = err.Error(), err
 	}
 	if r.level == string(transitions.LevelEmergency) && p.EmergencyInterval > 0 && p.EmergencyInterval < wait {
 		wait = p.EmergencyInterval
@@ -192,7 +201,7 @@ func (r *repoLoop) runCycle(stop, work context.Context, now time.Time) time.Dura
 			r.log.Warn("write monitor state", "err", err)
 		}
 	}
-	return wait
+	return wait, cycleErr
 }
 
 // safeCycle runs a cycle, turning a panic into an error so the loop goes on.

@@ -282,7 +282,8 @@ func corruptDamages() []damage {
 				return []string{c.f.snaps[roleCreated], c.f.ids[roleCreated], pack}
 			}},
 		damage{group: "objects", name: "state-commit-missing", target: rolePending,
-			damaged: allRoles, mustFail: []string{"fsck"}, hints: hintsObjects,
+			// No new state commit may be written on a parent that is gone.
+			damaged: allRoles, mustFail: []string{"fsck", "create", "archive", "cleanup", "monitor"}, hints: hintsObjects,
 			apply: func(c *corruptCase) []string {
 				id := c.git("rev-parse", "refs/backups/state")
 				if err := os.Remove(c.looseObject(id)); err != nil {
@@ -291,7 +292,8 @@ func corruptDamages() []damage {
 				return []string{id, "refs/backups/state"}
 			}},
 		damage{group: "objects", name: "state-commit-corrupt", target: rolePending,
-			damaged: allRoles, mustFail: []string{"fsck"}, hints: hintsObjects,
+			// No new state commit may be written on a parent that is gone.
+			damaged: allRoles, mustFail: []string{"fsck", "create", "archive", "cleanup", "monitor"}, hints: hintsObjects,
 			apply: func(c *corruptCase) []string {
 				id := c.git("rev-parse", "refs/backups/state")
 				p := c.looseObject(id)
