@@ -3,6 +3,8 @@ package gitstate
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,5 +163,38 @@ func TestReadState_missingObjectIsAnError(t *testing.T) {
 	r := openRepo(t, dir)
 	if _, err := r.ReadState("1234567890123456789012345678901234567890"); !errors.Is(err, ErrObjectMissing) {
 		t.Fatalf("ReadState of a missing commit: %v, want ErrObjectMissing", err)
+	}
+}
+
+// A state read without its commit (from a cache) must not be committed on
+// when that commit is gone: the new commit would have a missing parent, and
+// the audit log and git gc would break for good.
+func TestCommitState_refusesABaseCommitThatCannotBeRead(t *testing.T) {
+	dir := newRepo(t)
+	r := openRepo(t, dir)
+	ctx := context.Background()
+	s1 := snapshotOf(t, dir, "one")
+	base, err := r.ReadState("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, err := r.CommitState(ctx, StateChange{Base: base, Notes: map[string][]byte{s1: EncodeNote(sampleEvents()[:1])}, Message: "one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := r.ReadState("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, ".git", "objects", c1[:2], c1[2:])); err != nil {
+		t.Fatal(err)
+	}
+	r = openRepo(t, dir)
+	_, err = r.CommitState(ctx, StateChange{Base: v, Notes: map[string][]byte{s1: EncodeNote(sampleEvents()[:2])}, Message: "two"})
+	if !errors.Is(err, ErrObjectMissing) || !strings.Contains(err.Error(), c1) {
+		t.Fatalf("CommitState on a missing base: %v, want an error naming %s", err, c1)
+	}
+	if got := gitIn(t, dir, "rev-parse", StateRef); got != c1 {
+		t.Fatalf("%s moved to %s", StateRef, got)
 	}
 }
