@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -135,9 +136,12 @@ func (r *Repo) FetchBackups(ctx context.Context, remote string) (Fetched, error)
 
 // PushRequest is one push of backup refs.
 type PushRequest struct {
-	Remote    string
-	State     string   // local state commit to push to refs/backups/state; "" for none
-	Snapshots []string // backup IDs whose local snapshot refs are pushed
+	Remote string
+	State  string // local state commit to push to refs/backups/state; "" for none
+	// Snapshots maps backup IDs to the snapshot commits pushed to their
+	// refs. Commit IDs, not local ref names: a local ref dropped while the
+	// push runs (the backup archived meanwhile) must not fail the push.
+	Snapshots map[string]string
 	Delete    []string // backup IDs whose snapshot refs are deleted on the remote
 }
 
@@ -154,8 +158,8 @@ func (r *Repo) PushBackups(ctx context.Context, req PushRequest) error {
 	if req.State != "" {
 		specs = append(specs, req.State+":"+StateRef)
 	}
-	for _, id := range req.Snapshots {
-		specs = append(specs, SnapshotRef(id)+":"+SnapshotRef(id))
+	for _, id := range slices.Sorted(maps.Keys(req.Snapshots)) {
+		specs = append(specs, req.Snapshots[id]+":"+SnapshotRef(id))
 	}
 	for _, id := range req.Delete {
 		specs = append(specs, ":"+SnapshotRef(id))

@@ -36,8 +36,10 @@ func TestPushBackups_rejectedWhenRemoteMovedThenFetched(t *testing.T) {
 	if got := gitIn(t, "", "--git-dir", remote, "rev-parse", StateRef); got != other {
 		t.Fatalf("remote state %s, want %s (never forced)", got, other)
 	}
-	gitIn(t, a, "update-ref", SnapshotRef("20260101-000000-abcdef0"), first)
-	if err := r.PushBackups(ctx, PushRequest{Remote: "origin", Snapshots: []string{"20260101-000000-abcdef0"}}); err != nil {
+	// Snapshots are pushed by commit: a local ref dropped while the push
+	// runs (the backup archived meanwhile) does not fail it. There is no
+	// local ref here at all.
+	if err := r.PushBackups(ctx, PushRequest{Remote: "origin", Snapshots: map[string]string{"20260101-000000-abcdef0": first}}); err != nil {
 		t.Fatal(err)
 	}
 	f, err = r.FetchBackups(ctx, "origin")

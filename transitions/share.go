@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/git-backup/git-backup/gitstate"
@@ -75,7 +77,8 @@ func (s *Store) Push(ctx context.Context, o PushOptions) (*PushResult, error) {
 			return nil, err
 		}
 		res.State = req.State
-		res.Pushed, res.Deleted = append(req.Snapshots[:0:0], req.Snapshots...), append(req.Delete[:0:0], req.Delete...)
+		res.Pushed = append([]string{}, slices.Sorted(maps.Keys(req.Snapshots))...)
+		res.Deleted = append([]string{}, req.Delete...)
 		if req.State == "" && len(req.Snapshots) == 0 && len(req.Delete) == 0 {
 			res.UpToDate = true
 			break
@@ -141,7 +144,10 @@ func (s *Store) pushRequest(ctx context.Context, o PushOptions) (gitstate.PushRe
 		there := remote[gitstate.SnapshotRef(b.ID)]
 		switch {
 		case b.Live() && o.Snapshots && have[b.ID] == b.Snapshot && there != b.Snapshot:
-			req.Snapshots = append(req.Snapshots, b.ID)
+			if req.Snapshots == nil {
+				req.Snapshots = map[string]string{}
+			}
+			req.Snapshots[b.ID] = b.Snapshot
 		case !b.Live() && b.State != "" && there != "":
 			req.Delete = append(req.Delete, b.ID)
 		}
