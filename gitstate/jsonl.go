@@ -36,11 +36,19 @@ func (r *Repo) AppendJSONL(name string, line []byte) error {
 	if _, err := r.ensureBackupDir(filepath.Dir(name)); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(p, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("append to %q: %w", name, err)
 	}
-	buf := make([]byte, 0, len(line)+1)
+	buf := make([]byte, 0, len(line)+2)
+	// A last line cut short by a crash has no newline: end it first, or the
+	// new line would be glued to it and both would be lost to readers.
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		last := make([]byte, 1)
+		if _, err := f.ReadAt(last, fi.Size()-1); err == nil && last[0] != '\n' {
+			buf = append(buf, '\n')
+		}
+	}
 	buf = append(append(buf, line...), '\n')
 	if _, err := f.Write(buf); err != nil {
 		f.Close()

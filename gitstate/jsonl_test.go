@@ -35,3 +35,27 @@ func TestJSONL_appendReadRewrite(t *testing.T) {
 		t.Error("a file outside the backup directory was written")
 	}
 }
+
+// A last line cut short by a crash has no newline; the next append must not
+// glue its line to it.
+func TestJSONL_appendAfterCutLine(t *testing.T) {
+	r := &Repo{CommonDir: t.TempDir()}
+	const name = "metrics/disk.jsonl"
+	if err := r.AppendJSONL(name, []byte(`{"a":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(r.CommonDir, "backup", name)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"a":`) // the crash
+	f.Close()
+	if err := r.AppendJSONL(name, []byte(`{"a":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := r.ReadJSONL(name)
+	if err != nil || len(lines) != 3 || string(lines[0]) != `{"a":1}` || string(lines[1]) != `{"a":` || string(lines[2]) != `{"a":3}` {
+		t.Fatalf("read: %q, %v", lines, err)
+	}
+}
