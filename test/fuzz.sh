@@ -84,6 +84,16 @@ while read -r pkg name; do
 	newc=${newc:-0}
 	total=$((total + execs))
 	result=ok
+	# Go before 1.27 can end a duration-bound run with a bare "context
+	# deadline exceeded" and no failing input: a race in its fuzz coordinator
+	# at the -fuzztime boundary (https://go.dev/issue/75804), not a finding.
+	# Only that exact output is let through; any other line fails as usual.
+	if [ "$rc" -ne 0 ] && grep -q '^    context deadline exceeded$' "$log" &&
+		! grep -v -e '^fuzz: ' -e '^warning: ' -e "^--- FAIL: $name " -e '^    context deadline exceeded$' \
+			-e '^FAIL$' -e '^exit status 1$' -e '^FAIL[[:space:]]' -e '^[[:space:]]*$' "$log" | grep -q .; then
+		rc=0
+		result="ok (go.dev/issue/75804)"
+	fi
 	if [ "$rc" -ne 0 ]; then
 		result=FAIL
 		failures=$((failures + 1))
