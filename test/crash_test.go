@@ -25,7 +25,8 @@ import (
 
 // TestCrashTrials runs real git-backup commands against real repositories and
 // kills them with SIGKILL at a random moment of their work: create, transition,
-// cleanup, archive, unarchive, restore, sync, push, fetch and a monitor cycle.
+// cleanup, archive, unarchive, restore, sync, push, fetch, a hook and a
+// monitor cycle.
 // The repositories live for the whole test and accumulate the crashes. After
 // every trial it checks that every backup not DELETED still has its content
 // (a snapshot ref or a verified archive), that the state and its audit log are
@@ -47,7 +48,7 @@ func TestCrashTrials(t *testing.T) {
 		}
 		seed = n
 	}
-	trials := scale("GIT_BACKUP_CRASH_TRIALS", 56, 400)
+	trials := scale("GIT_BACKUP_CRASH_TRIALS", 60, 440)
 	// The bounded form also stops starting trials after a while on a slow
 	// or busy machine; the full run has no such limit.
 	budget := scaleDuration("GIT_BACKUP_CRASH_BUDGET", 75*time.Second, 24*time.Hour)
@@ -460,6 +461,20 @@ func crashOps() []*crashOp {
 		{name: "fetch", shares: true, prepare: func(w *crashWorld, c *crashCtx) (string, []string) {
 			w.peerBackup()
 			return w.repo, []string{"fetch"}
+		}},
+		{name: "hook", prepare: func(w *crashWorld, c *crashCtx) (string, []string) {
+			// Backups that the next commit covers: the hook git runs after
+			// it moves them (post-commit to PENDING, post-merge on the
+			// integration branch to CONFIRMED), the same entry point the
+			// installed hook scripts call.
+			for range 1 + w.rng.IntN(4) {
+				w.newBackup(false)
+			}
+			w.commitAll("work the hook finds")
+			if w.rng.IntN(2) == 0 {
+				return w.repo, []string{"hook", "post-merge", "0"}
+			}
+			return w.repo, []string{"hook", "post-commit"}
 		}},
 		{name: "monitor", prepare: func(w *crashWorld, c *crashCtx) (string, []string) {
 			// Work for every step of the cycle: changed files to autosave,
@@ -1072,7 +1087,7 @@ func (w *crashWorld) report(ops []*crashOp) {
 		repairs += " (" + strings.Join(kinds, ", ") + ")"
 	}
 	report(w.t, "crash trials",
-		fmt.Sprintf("%d trials (seed %d): SIGKILL at a random moment of create, transition, cleanup, archive, unarchive, restore, sync, push, fetch, monitor --once", trials, w.seed),
+		fmt.Sprintf("%d trials (seed %d): SIGKILL at a random moment of create, transition, cleanup, archive, unarchive, restore, sync, push, fetch, hook post-commit/post-merge, monitor --once", trials, w.seed),
 		fmt.Sprintf("kills %d (%d process group, %d process alone; %d exited first): %s; invariant violations %d; %s; unexpected repairs %d",
 			kills, group, kills-group, missed, strings.Join(per, ", "), w.violations, repairs, len(w.unexpected)))
 }
