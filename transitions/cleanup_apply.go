@@ -129,17 +129,25 @@ func (a *applier) decide(v *View) (*Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan.Moves, a.dropped = kept, append(dropped, more...)
-	a.plan = plan
-	if len(kept) == 0 {
-		return nil, nil
-	}
+	a.dropped = append(dropped, more...)
+	plan.Moves = nil
 	for _, m := range kept {
 		if m.To == Archived {
 			if err := a.ensureArchive(ctx, m.Backup); err != nil {
-				return nil, err
+				var na *NotArchivableError
+				if !errors.As(err, &na) {
+					return nil, err
+				}
+				// This backup only: the others go on.
+				a.dropped = append(a.dropped, Skip{ID: m.ID, State: m.From, Why: SkipArchive, Reason: err.Error()})
+				continue
 			}
 		}
+		plan.Moves = append(plan.Moves, m)
+	}
+	a.plan = plan
+	if len(plan.Moves) == 0 {
+		return nil, nil
 	}
 	return a.batch(plan)
 }

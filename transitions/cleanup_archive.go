@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/git-backup/git-backup/archive"
 )
@@ -51,6 +53,15 @@ func (a *applier) ensureArchive(ctx context.Context, b *Backup) error {
 	return nil
 }
 
+// NotArchivableError is a backup that no archive can hold faithfully. A run
+// of cleanup or the monitor leaves it in its snapshot and goes on with the
+// others.
+type NotArchivableError struct{ ID string }
+
+func (e *NotArchivableError) Error() string {
+	return fmt.Sprintf("backup %s cannot be archived", e.ID)
+}
+
 // Manifest describes b for its archive: its fields, the raw snapshot commit,
 // every file it added or changed against its base (gitlinks are not stored)
 // and every path it deleted. b must be full (View.Full).
@@ -73,6 +84,12 @@ func (s *Store) Manifest(b *Backup) (archive.Manifest, error) {
 		Commit:  base64.StdEncoding.EncodeToString(raw),
 	}
 	for _, p := range b.Paths {
+		// A note is JSON, which holds a file name that is not UTF-8 with
+		// U+FFFD in place of its bad bytes: archived by that name, the file
+		// would come back under another. Refuse; the snapshot keeps it.
+		if strings.ContainsRune(p.Path, utf8.RuneError) {
+			return archive.Manifest{}, fmt.Errorf("%w: the file name %q is not valid UTF-8 (or holds U+FFFD), so an archive could not give it back unchanged: it stays in its snapshot; rename the file, or restore the backup and commit it", &NotArchivableError{ID: b.ID}, p.Path)
+		}
 		switch {
 		case p.Blob == "":
 			m.Deleted = append(m.Deleted, p.Path)

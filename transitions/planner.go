@@ -144,6 +144,7 @@ const (
 	SkipDamaged   SkipWhy = "damaged"   // its event log is damaged (see fsck)
 	SkipState     SkipWhy = "state"     // its state cannot be cleaned this way
 	SkipUnknown   SkipWhy = "unknown"   // no such backup (PlanIDs)
+	SkipArchive   SkipWhy = "archive"   // its archive cannot hold it faithfully (see the reason)
 )
 
 // Skip is a candidate left out of a plan, with the reason.

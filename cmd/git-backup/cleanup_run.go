@@ -144,9 +144,24 @@ func (a *App) runCleanup(ctx context.Context, s *transitions.Store, r cleanupRun
 		out.DiskAfter, _ = r.after()
 	}
 	if a.JSON {
-		return a.printJSON(out)
+		err = a.printJSON(out)
+	} else {
+		a.printResult(out)
 	}
-	a.printResult(out)
+	if err == nil {
+		err = notArchived(res)
+	}
+	return err
+}
+
+// notArchived fails the run (exit 1, already printed) when a backup could not
+// be archived: it is kept, but what was asked was not done.
+func notArchived(res transitions.ApplyResult) error {
+	for _, d := range res.Dropped {
+		if d.Why == transitions.SkipArchive {
+			return silentError{fmt.Errorf("backup %s was not archived: %s", d.ID, d.Reason)}
+		}
+	}
 	return nil
 }
 
