@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/git-backup/git-backup/gitstate"
 	"github.com/git-backup/git-backup/transitions"
 )
 
@@ -37,13 +38,25 @@ func (c *listCmd) Run(ctx context.Context, a *App) error {
 		return err
 	}
 	var bs []*transitions.Backup
+	var unnamed []string
 	for _, b := range v.Backups {
 		if b.ID == "" {
-			continue // damaged beyond naming: fsck reports it
+			unnamed = append(unnamed, b.Snapshot) // damaged beyond naming
+			continue
 		}
 		if len(want) == 0 || contains(want, b.State) {
 			bs = append(bs, b)
 		}
+	}
+	if len(unnamed) > 0 {
+		// Not listed, since no ID can be read, but never silently: the
+		// snapshot (and any archive) may still hold work.
+		more := ""
+		if len(unnamed) > 1 {
+			more = fmt.Sprintf(" (and %d more)", len(unnamed)-1)
+		}
+		fmt.Fprintf(a.Stderr, "warning: the note of snapshot %s%s in %s cannot be read, so its backup is not listed: run git backup fsck\n",
+			unnamed[0], more, gitstate.StateRef)
 	}
 	if err := s.Score(v, bs); err != nil {
 		return err
