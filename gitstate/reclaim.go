@@ -80,12 +80,33 @@ func (r *Repo) Reclaim(ctx context.Context, o ReclaimOptions) (ReclaimResult, er
 	if _, err := r.git(ctx, runOpts{}, "prune", "--expire="+expire); err != nil {
 		return res, fmt.Errorf("reclaim: %w", err)
 	}
+	// A commit graph (written by git gc or maintenance) may list snapshot
+	// commits just pruned, which git fsck reports as a broken repository:
+	// write it again from what is reachable, as git gc does after pruning.
+	if args := commitGraphRewrite(objects); args != nil {
+		if _, err := r.git(ctx, runOpts{}, args...); err != nil {
+			return res, fmt.Errorf("reclaim: %w", err)
+		}
+	}
 	after, _, err := dirBytes(objects)
 	if err != nil {
 		return res, fmt.Errorf("reclaim: measure %q: %w", objects, err)
 	}
 	res.BytesAfter, res.BytesFreed = after, before-after
 	return res, nil
+}
+
+// commitGraphRewrite is the git command that writes the commit graph in
+// objects again, keeping its form (one file or a split chain), or nil when
+// there is none.
+func commitGraphRewrite(objects string) []string {
+	if _, err := os.Stat(filepath.Join(objects, "info", "commit-graphs", "commit-graph-chain")); err == nil {
+		return []string{"commit-graph", "write", "--reachable", "--split=replace"}
+	}
+	if _, err := os.Stat(filepath.Join(objects, "info", "commit-graph")); err == nil {
+		return []string{"commit-graph", "write", "--reachable"}
+	}
+	return nil
 }
 
 // pruneExpire spells a grace period as git's approxidate.

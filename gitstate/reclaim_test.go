@@ -2,6 +2,7 @@ package gitstate
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -85,4 +86,41 @@ func mustTree(t *testing.T, dir, blob string) string {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// A commit graph written while a snapshot was reachable lists its commit;
+// once reclaim prunes it, git fsck must still find the repository whole.
+func TestReclaim_rewritesTheCommitGraph(t *testing.T) {
+	for _, split := range []bool{false, true} {
+		t.Run(fmt.Sprintf("split=%v", split), func(t *testing.T) {
+			gitEnv(t)
+			dir := t.TempDir()
+			gitIn(t, dir, "init", "-q")
+			writeFile(t, dir, "a.txt", "a\n")
+			gitIn(t, dir, "add", "a.txt")
+			gitIn(t, dir, "commit", "-q", "-m", "a")
+			blob, err := gitTry(dir, "snapshot content\n", "hash-object", "-w", "--stdin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			gitIn(t, dir, "update-ref", "refs/backups/snapshots/x", mustTree(t, dir, blob))
+			args := []string{"commit-graph", "write", "--reachable"}
+			if split {
+				args = append(args, "--split")
+			}
+			gitIn(t, dir, args...)
+			gitIn(t, dir, "update-ref", "-d", "refs/backups/snapshots/x")
+			r, err := Open(context.Background(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if _, err := r.Reclaim(context.Background(), ReclaimOptions{Grace: -1}); err != nil {
+				t.Fatalf("Reclaim: %v", err)
+			}
+			if out, err := gitTry(dir, "", "fsck", "--no-dangling"); err != nil {
+				t.Fatalf("git fsck after reclaim: %v\n%s", err, out)
+			}
+		})
+	}
 }
