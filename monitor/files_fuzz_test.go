@@ -1,11 +1,11 @@
 package monitor
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -98,8 +98,13 @@ func FuzzMonitorState(f *testing.F) {
 		if err != nil {
 			t.Fatalf("state written from %q does not read: %v", data, err)
 		}
-		if !reflect.DeepEqual(st, again) {
-			t.Fatalf("state changed in a round trip:\n first %+v\nsecond %+v", st, again)
+		// Compared as JSON: a time.Time decoded from an odd spelling (year 0)
+		// keeps an internal form reflect.DeepEqual tells apart from the same
+		// instant decoded again.
+		first, _ := json.Marshal(st)
+		second, _ := json.Marshal(again)
+		if !bytes.Equal(first, second) {
+			t.Fatalf("state changed in a round trip:\n first %s\nsecond %s", first, second)
 		}
 	})
 }
